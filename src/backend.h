@@ -1,0 +1,80 @@
+/*
+ * backend.h - the contract between the host driver (solver.c) and a compute
+ * backend (backend_cpu.c, cuda/backend_gpu.cu).
+ *
+ * The driver reduces every initialization to a "line set" (sample_math.h):
+ * n affine scores s_i(p) = a_i + <c_i, p> over points p in R^K. A backend owns
+ * the points (it draws them: cuRAND's host generator on the CPU, the device
+ * generator on the GPU, with the same seeds, offsets and counts, so both see
+ * the same samples) and returns, per initialization r and component i,
+ *     log_mass  = log E[psi_i]             (log domain: never underflows)
+ *     cond_mean = E[psi_i p] / E[psi_i]     (K values)
+ * and per initialization  mean_lse = E[lse_i s_i(p)].
+ * The expectation is the point set's: an equally weighted mean over samples, or
+ * a quadrature rule for the exact estimator.
+ */
+#ifndef OGEM_BACKEND_H
+#define OGEM_BACKEND_H
+
+#include "ogem/ogem.h"
+
+typedef struct ogem_lines {
+    int R, n, K;
+    const double *a;              /* R*n                                        */
+    const double *c;              /* R*n*K                                      */
+    const int *k;                 /* R: used dims of each init (exact), or NULL */
+    const unsigned char *active;  /* R: 0 = skip this init                      */
+} ogem_lines;
+
+typedef struct ogem_moments {
+    double *log_mass;   /* R*n   */
+    double *cond_mean;  /* R*n*K */
+    double *mean_lse;   /* R     */
+} ogem_moments;
+
+/* Which points a backend evaluates on. Data rows are already centred (x - mu*). */
+typedef struct ogem_point_spec {
+    ogem_estimator kind;
+    long N;               /* mc: N (even, N/2 antithetic pairs); fixed, qmc: N; data: rows */
+    int K;                /* dimension of the points (d, or the subspace bound)            */
+    uint64_t seed;        /* run seed                                                      */
+    const double *data;   /* data: N x K, copied by the backend                            */
+    ogem_precision precision;
+    ogem_gpu_path gpu_path;
+    int threads;
+} ogem_point_spec;
+
+typedef struct ogem_backend ogem_backend;
+struct ogem_backend {
+    const char *name;
+    /* Makes step t's points current (mc: draw them; qmc: new digital shift). */
+    ogem_status (*prepare)(ogem_backend *b, long step);
+    ogem_status (*eval)(ogem_backend *b, const ogem_lines *L, ogem_moments *out);
+    void (*info)(const ogem_backend *b, ogem_solver_info *info);
+    void (*destroy)(ogem_backend *b);
+    char err[256];
+};
+
+ogem_status ogem_backend_cpu_create(ogem_backend **out, const ogem_point_spec *spec, char *msg, size_t len);
+/* Defined in cuda/backend_gpu.cu when built with CUDA, else a stub that
+ * returns OGEM_ERR_NO_DEVICE. */
+ogem_status ogem_backend_gpu_create(ogem_backend **out, const ogem_point_spec *spec, char *msg, size_t len);
+
+/* ---- the sampling plan both backends follow (sample_plan.c) ----------------
+ * mc:    a Philox4_32_10 generator seeded with ogem_stream_seed(seed, MC),
+ *        ordering CURAND_ORDERING_PSEUDO_DEFAULT; step t generates
+ *        ogem_mc_draw_count() standard normal doubles at offset t * count into
+ *        the first half of an N x K array, row-major; row N/2 + j = -row j.
+ * fixed: the same with stream FIXED, one draw of N * K (rounded up to even) at
+ *        offset 0.
+ * qmc:   CURAND_RNG_QUASI_SCRAMBLED_SOBOL64 in K dimensions, the first N points
+ *        (generated once, dimension-major as cuRAND returns them); step t XORs
+ *        dimension k with the 64-bit digital shift ogem_qmc_shift(seed, t, k)
+ *        and maps through ogem_u64_to_open01 and ogem_norm_quantile.           */
+enum { OGEM_STREAM_MC = 1, OGEM_STREAM_FIXED = 2, OGEM_STREAM_QMC = 3, OGEM_STREAM_INIT = 4 };
+uint64_t ogem_stream_seed(uint64_t seed, int stream);
+long ogem_mc_draw_count(long N, int K);     /* (N/2) * K rounded up to even */
+long ogem_fixed_draw_count(long N, int K);  /* N * K rounded up to even     */
+uint64_t ogem_qmc_shift(uint64_t seed, long step, int dim);
+
+#endif /* OGEM_BACKEND_H */

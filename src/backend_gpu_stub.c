@@ -1,0 +1,20 @@
+/* backend_gpu_stub.c - stands in for cuda/ when the build has no CUDA, so the
+ * driver can ask for a GPU and get a clear "not built" answer. */
+#include <stdio.h>
+#include "backend.h"
+
+ogem_status ogem_backend_gpu_create(ogem_backend **out, const ogem_point_spec *spec, char *msg, size_t len)
+{
+    (void)spec;
+    *out = NULL;
+    if (msg) snprintf(msg, len, "this build of ogem has no CUDA backend (configure with -DOGEM_CUDA=ON)");
+    return OGEM_ERR_NO_DEVICE;
+}
+
+int ogem_gpu_count(void) { return 0; }
+
+ogem_status ogem_gpu_describe(char *buf, size_t len)
+{
+    snprintf(buf, len, "CUDA backend: not built\n");
+    return OGEM_OK;
+}

@@ -1,0 +1,26 @@
+/* host_points.h - the CPU backend's point sets, drawn with cuRAND's host
+ * generators exactly as backend.h prescribes (so the GPU draws the same). */
+#ifndef OGEM_HOST_POINTS_H
+#define OGEM_HOST_POINTS_H
+
+#include <curand.h>
+#include "backend.h"
+
+typedef struct ogem_host_points {
+    ogem_estimator kind;
+    long N;
+    int K;
+    uint64_t seed;
+    double *p;               /* N x K, the current points                 */
+    double *draw;            /* mc: scratch for one step's normals        */
+    unsigned long long *sobol; /* qmc: K x N raw Sobol integers          */
+    curandGenerator_t gen;   /* mc only: kept so draws stream on          */
+    long next_step;          /* mc: the step the generator is positioned at */
+    long current_step;       /* step whose points p holds (-1: none)      */
+} ogem_host_points;
+
+ogem_status ogem_host_points_init(ogem_host_points *hp, const ogem_point_spec *spec, char *msg, size_t len);
+ogem_status ogem_host_points_prepare(ogem_host_points *hp, long step, char *msg, size_t len);
+void ogem_host_points_free(ogem_host_points *hp);
+
+#endif

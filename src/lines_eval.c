@@ -1,0 +1,134 @@
+/* lines_eval.c - the CPU reference kernel (double precision throughout).
+ *
+ * For a chunk of points it computes the scores component-major, so the inner
+ * loops run over contiguous points and vectorise; then per point the
+ * log-sum-exp, and per component the sums of psi and psi * p. Each component
+ * accumulates in the log-scaled form of sample_math.h: a chunk whose largest
+ * log-responsibility is above OGEM_RESCALE_BELOW adds plain psi (the common
+ * case: one exp per score), a chunk below it is rescaled by its own maximum so
+ * that responsibilities of 1e-300, or 1e-3000, still count.
+ *
+ * The reductions carry `omp simd reduction` so the compiler may split them into
+ * vector lanes (without it, strict IEEE order forces one scalar add per point).
+ * The split is fixed at compile time, so results stay bitwise reproducible. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lines_eval.h"
+#include "sample_math.h"
+
+/* Scratch layout, in doubles (C = OGEM_CHUNK):
+ * S[n*C] scores, then log psi; E[n*C] exp, then psi; PT[K*C] transposed points;
+ * MX, SUM, L, W, LW[C]; m, s0[n]; s1[n*K]; t1[K]. */
+int ogem_eval_scratch_init(ogem_eval_scratch *ws, int n, int K)
+{
+    size_t C = OGEM_CHUNK;
+    size_t len = 2 * (size_t)n * C + (size_t)K * C + 5 * C + 2 * (size_t)n + (size_t)n * K + K;
+    ws->n = n;
+    ws->K = K;
+    ws->buf = malloc(len * sizeof(double));
+    return ws->buf ? 0 : -1;
+}
+
+void ogem_eval_scratch_free(ogem_eval_scratch *ws)
+{
+    free(ws->buf);
+    ws->buf = NULL;
+}
+
+void ogem_eval_lines(int n, int K, const double *a, const double *c,
+                     const double *pts, long P, const double *w, ogem_eval_scratch *ws,
+                     double *log_mass, double *cond_mean, double *mean_lse)
+{
+    const long C = OGEM_CHUNK;
+    double *S = ws->buf, *E = S + n * C, *PT = E + n * C;
+    double *MX = PT + K * C, *SUM = MX + C, *L = SUM + C, *W = L + C, *LW = W + C;
+    double *m = LW + C, *s0 = m + n, *s1 = s0 + n, *t1 = s1 + (size_t)n * K;
+    double lse_acc = 0.0, wsum = 0.0;
+
+    for (int i = 0; i < n; i++) { m[i] = OGEM_LOG_ZERO; s0[i] = 0.0; }
+    memset(s1, 0, sizeof(double) * (size_t)n * K);
+
+    for (long base = 0; base < P; base += C) {
+        const long cnt = P - base < C ? P - base : C;
+        const double *p = pts + (size_t)base * K;
+
+        for (long j = 0; j < cnt; j++) {
+            W[j] = w ? w[base + j] : 1.0;
+            LW[j] = w ? log(W[j]) : 0.0;
+            wsum += W[j];
+        }
+        for (int k = 0; k < K; k++)
+            for (long j = 0; j < cnt; j++) PT[k * C + j] = p[j * K + k];
+
+        /* scores */
+        for (int i = 0; i < n; i++) {
+            double *Si = S + i * C;
+            for (long j = 0; j < cnt; j++) Si[j] = a[i];
+            for (int k = 0; k < K; k++) {
+                const double cik = c[(size_t)i * K + k], *pk = PT + k * C;
+                for (long j = 0; j < cnt; j++) Si[j] += cik * pk[j];
+            }
+        }
+        /* log-sum-exp per point */
+        for (long j = 0; j < cnt; j++) { MX[j] = S[j]; SUM[j] = 0.0; }
+        for (int i = 1; i < n; i++)
+            for (long j = 0; j < cnt; j++) MX[j] = S[i * C + j] > MX[j] ? S[i * C + j] : MX[j];
+        for (int i = 0; i < n; i++)
+            for (long j = 0; j < cnt; j++) {
+                E[i * C + j] = ogem_exp_nonpos(S[i * C + j] - MX[j]);
+                SUM[j] += E[i * C + j];
+            }
+        for (long j = 0; j < cnt; j++) {
+            L[j] = MX[j] + log(SUM[j]);
+            SUM[j] = W[j] / SUM[j];               /* now the factor turning E into w * psi */
+        }
+        double lse_chunk = 0.0;
+#pragma omp simd reduction(+ : lse_chunk)
+        for (long j = 0; j < cnt; j++) lse_chunk += W[j] * L[j];
+        lse_acc += lse_chunk;
+        /* per component sums */
+        for (int i = 0; i < n; i++) {
+            double *Si = S + i * C, *Ei = E + i * C, cmax = OGEM_LOG_ZERO;
+#pragma omp simd reduction(max : cmax)
+            for (long j = 0; j < cnt; j++) {
+                Si[j] = Si[j] - L[j] + LW[j];     /* log(w psi) */
+                cmax = Si[j] > cmax ? Si[j] : cmax;
+            }
+            double scale;
+            if (cmax >= OGEM_RESCALE_BELOW) {
+                for (long j = 0; j < cnt; j++) Ei[j] *= SUM[j];
+                scale = 0.0;
+            } else if (cmax > OGEM_LOG_ZERO) {
+                for (long j = 0; j < cnt; j++) Ei[j] = ogem_exp_nonpos(Si[j] - cmax);
+                scale = cmax;
+            } else {
+                continue;                         /* no mass in this chunk */
+            }
+            double t0 = 0.0;
+#pragma omp simd reduction(+ : t0)
+            for (long j = 0; j < cnt; j++) t0 += Ei[j];
+            for (int k = 0; k < K; k++) {
+                const double *pk = PT + k * C;
+                double acc = 0.0;
+#pragma omp simd reduction(+ : acc)
+                for (long j = 0; j < cnt; j++) acc += Ei[j] * pk[j];
+                t1[k] = acc;
+            }
+            ogem_acc_merge(&m[i], &s0[i], s1 + (size_t)i * K, K, scale, t0, t1);
+        }
+    }
+
+    const double lwsum = log(wsum);
+    for (int i = 0; i < n; i++) {
+        double *cm = cond_mean + (size_t)i * K;
+        if (s0[i] > 0.0) {
+            log_mass[i] = m[i] + log(s0[i]) - lwsum;
+            for (int k = 0; k < K; k++) cm[k] = s1[(size_t)i * K + k] / s0[i];
+        } else {
+            log_mass[i] = OGEM_LOG_ZERO;
+            for (int k = 0; k < K; k++) cm[k] = NAN;
+        }
+    }
+    *mean_lse = lse_acc / wsum;
+}

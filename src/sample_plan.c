@@ -1,0 +1,17 @@
+/* sample_plan.c - seeds, counts and offsets of the draws; see backend.h. One
+ * place, so the CPU and GPU backends consume the same random numbers. */
+#include "backend.h"
+#include "sample_math.h"
+
+uint64_t ogem_stream_seed(uint64_t seed, int stream) { return ogem_derive_seed(seed, (uint64_t)stream); }
+
+/* cuRAND's normal generators produce pairs (Box-Muller), so counts are even. */
+static long round_even(long x) { return x + (x & 1); }
+
+long ogem_mc_draw_count(long N, int K) { return round_even((N / 2) * (long)K); }
+long ogem_fixed_draw_count(long N, int K) { return round_even(N * (long)K); }
+
+uint64_t ogem_qmc_shift(uint64_t seed, long step, int dim)
+{
+    return ogem_mix64(ogem_derive_seed(seed, OGEM_STREAM_QMC) ^ ogem_mix64(((uint64_t)step << 20) ^ (uint64_t)dim));
+}
