@@ -43,8 +43,11 @@ static int eval_exact_one(int n, int K, int k, const double *a, const double *c,
         for (int q = 0; q < k; q++) ck[i * k + q] = c[(size_t)i * K + q];
     int P = ogem_quad_rule(k, n, a, ck, nodes, weights, OGEM_QUAD_MAX_POINTS);
     if (P <= 0) return -1;
+    double *nt = nodes + (size_t)2 * OGEM_QUAD_MAX_POINTS;   /* the nodes dimension-major */
+    for (int j = 0; j < P; j++)
+        for (int q = 0; q < k; q++) nt[(size_t)q * P + j] = nodes[(size_t)j * k + q];
     double *cm = ck + (size_t)n * k;   /* n x k conditional means */
-    ogem_eval_lines(n, k, a, ck, nodes, P, weights, ws, log_mass, cm, mean_lse);
+    ogem_eval_lines(n, k, a, ck, nt, P, P, weights, ws, log_mass, cm, mean_lse);
     for (int i = 0; i < n; i++)
         for (int q = 0; q < K; q++) cond_mean[(size_t)i * K + q] = q < k ? cm[i * k + q] : 0.0;
     return 0;
@@ -63,7 +66,7 @@ static ogem_status cpu_eval(ogem_backend *b, const ogem_lines *L, ogem_moments *
         double *nodes = NULL, *weights = NULL, *ck = NULL;
         int ok = ogem_eval_scratch_init(&ws, n, K) == 0;
         if (ok && exact) {
-            nodes = malloc(sizeof(double) * OGEM_QUAD_MAX_POINTS * 2);
+            nodes = malloc(sizeof(double) * OGEM_QUAD_MAX_POINTS * 4);
             weights = malloc(sizeof(double) * OGEM_QUAD_MAX_POINTS);
             ck = malloc(sizeof(double) * (size_t)n * 4);
             ok = nodes && weights && ck;
@@ -84,7 +87,7 @@ static ogem_status cpu_eval(ogem_backend *b, const ogem_lines *L, ogem_moments *
                     if (!failed) { failed = 2; failed_r = r; }
                 }
             } else {
-                ogem_eval_lines(n, K, a, c, cb->pts.p, cb->pts.N, NULL, &ws, lm, cm, out->mean_lse + r);
+                ogem_eval_lines(n, K, a, c, cb->pts.pt, cb->pts.N, cb->pts.N, NULL, &ws, lm, cm, out->mean_lse + r);
             }
         }
         ogem_eval_scratch_free(&ws);

@@ -52,6 +52,13 @@ static ogem_status draw_fixed(ogem_host_points *hp, char *msg, size_t len)
     return OGEM_OK;
 }
 
+/* pt = p transposed, once per draw rather than once per initialization. */
+static void transpose(ogem_host_points *hp)
+{
+    for (long j = 0; j < hp->N; j++)
+        for (int k = 0; k < hp->K; k++) hp->pt[(size_t)k * hp->N + j] = hp->p[(size_t)j * hp->K + k];
+}
+
 ogem_status ogem_host_points_init(ogem_host_points *hp, const ogem_point_spec *spec, char *msg, size_t len)
 {
     memset(hp, 0, sizeof *hp);
@@ -62,14 +69,19 @@ ogem_status ogem_host_points_init(ogem_host_points *hp, const ogem_point_spec *s
     hp->current_step = -1;
     if (spec->kind == OGEM_EST_EXACT) return OGEM_OK;       /* quadrature: no points */
     hp->p = malloc(sizeof(double) * (size_t)hp->N * hp->K);
-    if (!hp->p) return fail_nomem(msg, len);
+    hp->pt = malloc(sizeof(double) * (size_t)hp->N * hp->K);
+    if (!hp->p || !hp->pt) return fail_nomem(msg, len);
 
     switch (spec->kind) {
     case OGEM_EST_DATA:
         memcpy(hp->p, spec->data, sizeof(double) * (size_t)hp->N * hp->K);
+        transpose(hp);
         return OGEM_OK;
-    case OGEM_EST_FIXED:
-        return draw_fixed(hp, msg, len);
+    case OGEM_EST_FIXED: {
+        ogem_status st = draw_fixed(hp, msg, len);
+        if (!st) transpose(hp);
+        return st;
+    }
     case OGEM_EST_MC:
         hp->draw = malloc(sizeof(double) * (size_t)ogem_mc_draw_count(hp->N, hp->K));
         if (!hp->draw) return fail_nomem(msg, len);
@@ -113,6 +125,7 @@ ogem_status ogem_host_points_prepare(ogem_host_points *hp, long step, char *msg,
             hp->p[q] = hp->draw[q];
             hp->p[half + q] = -hp->draw[q];
         }
+        transpose(hp);
     } else if (hp->kind == OGEM_EST_QMC && step != hp->current_step) {
         for (int k = 0; k < hp->K; k++) {
             uint64_t shift = ogem_qmc_shift(hp->seed, step, k);
@@ -120,6 +133,7 @@ ogem_status ogem_host_points_prepare(ogem_host_points *hp, long step, char *msg,
             for (long j = 0; j < hp->N; j++)
                 hp->p[(size_t)j * hp->K + k] = ogem_norm_quantile(ogem_u64_to_open01((uint64_t)col[j] ^ shift));
         }
+        transpose(hp);
     }
     hp->current_step = step;
     return OGEM_OK;
@@ -129,6 +143,7 @@ void ogem_host_points_free(ogem_host_points *hp)
 {
     if (hp->gen) curandDestroyGenerator(hp->gen);
     free(hp->p);
+    free(hp->pt);
     free(hp->draw);
     free(hp->sobol);
     memset(hp, 0, sizeof *hp);

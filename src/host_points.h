@@ -11,7 +11,9 @@ typedef struct ogem_host_points {
     long N;
     int K;
     uint64_t seed;
-    double *p;               /* N x K, the current points                 */
+    double *p;               /* N x K row-major: the canonical layout      */
+    double *pt;              /* K x N: the same points dimension-major,
+                                the layout the kernel streams through     */
     double *draw;            /* mc: scratch for one step's normals        */
     unsigned long long *sobol; /* qmc: K x N raw Sobol integers          */
     curandGenerator_t gen;   /* mc only: kept so draws stream on          */

@@ -18,12 +18,12 @@
 #include "sample_math.h"
 
 /* Scratch layout, in doubles (C = OGEM_CHUNK):
- * S[n*C] scores, then log psi; E[n*C] exp, then psi; PT[K*C] transposed points;
+ * S[n*C] scores, then log psi; E[n*C] exp, then psi;
  * MX, SUM, L, W, LW[C]; m, s0[n]; s1[n*K]; t1[K]. */
 int ogem_eval_scratch_init(ogem_eval_scratch *ws, int n, int K)
 {
     size_t C = OGEM_CHUNK;
-    size_t len = 2 * (size_t)n * C + (size_t)K * C + 5 * C + 2 * (size_t)n + (size_t)n * K + K;
+    size_t len = 2 * (size_t)n * C + 5 * C + 2 * (size_t)n + (size_t)n * K + K;
     ws->n = n;
     ws->K = K;
     ws->buf = malloc(len * sizeof(double));
@@ -37,12 +37,12 @@ void ogem_eval_scratch_free(ogem_eval_scratch *ws)
 }
 
 void ogem_eval_lines(int n, int K, const double *a, const double *c,
-                     const double *pts, long P, const double *w, ogem_eval_scratch *ws,
+                     const double *pts, long ldp, long P, const double *w, ogem_eval_scratch *ws,
                      double *log_mass, double *cond_mean, double *mean_lse)
 {
     const long C = OGEM_CHUNK;
-    double *S = ws->buf, *E = S + n * C, *PT = E + n * C;
-    double *MX = PT + K * C, *SUM = MX + C, *L = SUM + C, *W = L + C, *LW = W + C;
+    double *S = ws->buf, *E = S + n * C;
+    double *MX = E + n * C, *SUM = MX + C, *L = SUM + C, *W = L + C, *LW = W + C;
     double *m = LW + C, *s0 = m + n, *s1 = s0 + n, *t1 = s1 + (size_t)n * K;
     double lse_acc = 0.0, wsum = 0.0;
 
@@ -51,22 +51,27 @@ void ogem_eval_lines(int n, int K, const double *a, const double *c,
 
     for (long base = 0; base < P; base += C) {
         const long cnt = P - base < C ? P - base : C;
-        const double *p = pts + (size_t)base * K;
+        const double *PT = pts + base;           /* dimension k of point j: PT[k * ldp + j] */
 
         for (long j = 0; j < cnt; j++) {
             W[j] = w ? w[base + j] : 1.0;
             LW[j] = w ? log(W[j]) : 0.0;
             wsum += W[j];
         }
-        for (int k = 0; k < K; k++)
-            for (long j = 0; j < cnt; j++) PT[k * C + j] = p[j * K + k];
 
         /* scores */
         for (int i = 0; i < n; i++) {
             double *Si = S + i * C;
+            const double *ci = c + (size_t)i * K;
             for (long j = 0; j < cnt; j++) Si[j] = a[i];
-            for (int k = 0; k < K; k++) {
-                const double cik = c[(size_t)i * K + k], *pk = PT + k * C;
+            int k = 0;
+            for (; k + 4 <= K; k += 4) {          /* four dimensions per pass over Si */
+                const double c0 = ci[k], c1 = ci[k + 1], c2 = ci[k + 2], c3 = ci[k + 3];
+                const double *p0 = PT + k * ldp, *p1 = p0 + ldp, *p2 = p1 + ldp, *p3 = p2 + ldp;
+                for (long j = 0; j < cnt; j++) Si[j] += c0 * p0[j] + c1 * p1[j] + c2 * p2[j] + c3 * p3[j];
+            }
+            for (; k < K; k++) {
+                const double cik = ci[k], *pk = PT + k * ldp;
                 for (long j = 0; j < cnt; j++) Si[j] += cik * pk[j];
             }
         }
@@ -80,7 +85,7 @@ void ogem_eval_lines(int n, int K, const double *a, const double *c,
                 SUM[j] += E[i * C + j];
             }
         for (long j = 0; j < cnt; j++) {
-            L[j] = MX[j] + log(SUM[j]);
+            L[j] = MX[j] + ogem_log_ge1(SUM[j]);   /* SUM >= 1: the max term is 1 */
             SUM[j] = W[j] / SUM[j];               /* now the factor turning E into w * psi */
         }
         double lse_chunk = 0.0;
@@ -108,8 +113,21 @@ void ogem_eval_lines(int n, int K, const double *a, const double *c,
             double t0 = 0.0;
 #pragma omp simd reduction(+ : t0)
             for (long j = 0; j < cnt; j++) t0 += Ei[j];
-            for (int k = 0; k < K; k++) {
-                const double *pk = PT + k * C;
+            int k = 0;
+            for (; k + 4 <= K; k += 4) {          /* four dimensions per pass over Ei */
+                const double *p0 = PT + k * ldp, *p1 = p0 + ldp, *p2 = p1 + ldp, *p3 = p2 + ldp;
+                double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
+#pragma omp simd reduction(+ : a0, a1, a2, a3)
+                for (long j = 0; j < cnt; j++) {
+                    a0 += Ei[j] * p0[j];
+                    a1 += Ei[j] * p1[j];
+                    a2 += Ei[j] * p2[j];
+                    a3 += Ei[j] * p3[j];
+                }
+                t1[k] = a0; t1[k + 1] = a1; t1[k + 2] = a2; t1[k + 3] = a3;
+            }
+            for (; k < K; k++) {
+                const double *pk = PT + k * ldp;
                 double acc = 0.0;
 #pragma omp simd reduction(+ : acc)
                 for (long j = 0; j < cnt; j++) acc += Ei[j] * pk[j];
