@@ -191,6 +191,19 @@ ogem_status ogem_solver_set_active(ogem_solver *s, const unsigned char *active)
     return OGEM_OK;
 }
 
+ogem_status ogem_solver_get_active(const ogem_solver *s, unsigned char *active)
+{
+    memcpy(active, s->active, s->R);
+    return OGEM_OK;
+}
+
+void ogem_solver_shape(const ogem_solver *s, int *R, int *n, int *d)
+{
+    if (R) *R = s->R;
+    if (n) *n = s->n;
+    if (d) *d = s->d;
+}
+
 long ogem_solver_step_index(const ogem_solver *s) { return s->step; }
 
 ogem_status ogem_solver_seek(ogem_solver *s, long t)

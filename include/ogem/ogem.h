@@ -101,6 +101,11 @@ ogem_status ogem_solver_get_means(const ogem_solver *s, double *mu);
  * Frozen initializations cost no work and their metrics are left untouched. */
 ogem_status ogem_solver_set_active(ogem_solver *s, const unsigned char *active);
 
+ogem_status ogem_solver_get_active(const ogem_solver *s, unsigned char *active);
+
+/* Batch shape: inits R, components n, dimension d (any pointer may be NULL). */
+void ogem_solver_shape(const ogem_solver *s, int *R, int *n, int *d);
+
 /* The step counter t: which samples the next step draws. */
 long ogem_solver_step_index(const ogem_solver *s);
 ogem_status ogem_solver_seek(ogem_solver *s, long t);
@@ -143,6 +148,66 @@ void ogem_normals(uint64_t seed, uint64_t stream, uint64_t index, double *out, l
 
 /* Checks n weights: positive, finite, summing to 1 within 1e-9. */
 ogem_status ogem_weights_check(int n, const double *w, char *msg, size_t msglen);
+
+/* ---- escape from bad regions (escape.c) -------------------------------------- */
+
+typedef enum ogem_until { OGEM_UNTIL_DIST = 0, OGEM_UNTIL_LOSS = 1 } ogem_until;
+
+/* Called after every step with the step just taken and the number of
+ * initializations still running; a non-zero return stops the loop cleanly
+ * (between steps, so the state can be checkpointed and resumed exactly). */
+typedef int (*ogem_step_callback)(long step, long running, void *user);
+
+/* Steps every still-running initialization until it escapes or the solver's
+ * step index reaches max_steps. Initialization r escapes at the first step t
+ * whose metrics (at mu_t) satisfy max_dist <= threshold (OGEM_UNTIL_DIST) or
+ * loss <= threshold (OGEM_UNTIL_LOSS); escape_step[r] = t and final_loss[r] is
+ * that step's loss, and r stops costing work. escape_step[r] = -1 marks an
+ * initialization still running (censored if the loop ended at max_steps);
+ * final_loss[r] then holds its latest loss. Resumable: call again with the
+ * same arrays after restoring means, step index and these arrays. */
+ogem_status ogem_escape_run(ogem_solver *s, ogem_until until, double threshold, long max_steps,
+                            long *escape_step, double *final_loss,
+                            ogem_step_callback cb, void *user);
+
+/* ---- survival statistics (survival.c) ------------------------------------------ */
+
+/* Kaplan-Meier estimate for event times t[r] >= 0, or censored (t[r] < 0) at
+ * the end of the run, after every event. Writes the distinct event times and
+ * the survival just after each into times[], surv[] (capacity R) and returns
+ * their count (0 also when out of memory). */
+long ogem_km_curve(const long *t, long R, long *times, double *surv);
+/* The q-quantile (0 < q < 1) of the event time from the KM curve: the first
+ * time where survival drops to 1 - q or below; -1 if it never does (too many
+ * censored). */
+long ogem_km_quantile(const long *times, const double *surv, long m, double q);
+
+/* Least squares y = a + b x over the m points with finite y; writes a, b and
+ * the coefficient of determination r2. Returns the number of points used. */
+int ogem_linear_fit(const double *x, const double *y, int m, double *a, double *b, double *r2);
+
+/* ---- checkpoints (checkpoint.c) --------------------------------------------------- */
+
+/* A solver's whole state plus an opaque blob the caller owns (its own logs).
+ * Written atomically: temporary file, fsync, rename, fsync of the directory. */
+typedef struct ogem_checkpoint {
+    uint64_t fingerprint;     /* caller's hash of the settings: resume refuses a mismatch */
+    long step;
+    int R, n, d;
+    double *means;            /* R x n x d                                               */
+    unsigned char *active;    /* R                                                       */
+    void *blob;               /* caller's state                                          */
+    size_t blob_len;
+} ogem_checkpoint;
+
+ogem_status ogem_checkpoint_capture(ogem_solver *s, ogem_checkpoint *ck);  /* allocates means, active */
+ogem_status ogem_checkpoint_restore(ogem_solver *s, const ogem_checkpoint *ck);
+ogem_status ogem_checkpoint_write(const char *path, const ogem_checkpoint *ck, char *msg, size_t msglen);
+/* Reads into ck (allocating means, active, blob); ogem_checkpoint_free releases them. */
+ogem_status ogem_checkpoint_read(const char *path, ogem_checkpoint *ck, char *msg, size_t msglen);
+void ogem_checkpoint_free(ogem_checkpoint *ck);
+/* FNV-1a 64 of a byte string, for fingerprints. */
+uint64_t ogem_fnv1a64(const void *data, size_t len, uint64_t h);
 
 /* ---- GPU ------------------------------------------------------------------------ */
 

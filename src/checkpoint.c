@@ -1,0 +1,180 @@
+/* checkpoint.c - a run's whole state on disk, written so that a crash at any
+ * instant leaves either the previous checkpoint or the new one, never a torn
+ * file: write to a temporary name, fsync it, rename over the old one, fsync
+ * the directory. A trailing FNV-1a checksum catches truncated or foreign files.
+ *
+ * Layout (host byte order; checkpoints are for resuming on the same kind of
+ * machine, not for archiving): "OGEMCKP1", fingerprint u64, step i64,
+ * R n d i32, means f64[R*n*d], active u8[R], blob_len u64, blob, checksum u64. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "ogem/ogem.h"
+
+static const char MAGIC[8] = {'O', 'G', 'E', 'M', 'C', 'K', 'P', '1'};
+
+uint64_t ogem_fnv1a64(const void *data, size_t len, uint64_t h)
+{
+    const unsigned char *p = data;
+    if (h == 0) h = 0xcbf29ce484222325ull;
+    for (size_t q = 0; q < len; q++) h = (h ^ p[q]) * 0x100000001b3ull;
+    return h;
+}
+
+ogem_status ogem_checkpoint_capture(ogem_solver *s, ogem_checkpoint *ck)
+{
+    int R, n, d;
+    ogem_solver_shape(s, &R, &n, &d);
+    ck->R = R; ck->n = n; ck->d = d;
+    ck->step = ogem_solver_step_index(s);
+    ck->means = malloc(sizeof(double) * (size_t)R * n * d);
+    ck->active = malloc((size_t)R);
+    if (!ck->means || !ck->active) return OGEM_ERR_NOMEM;
+    ogem_solver_get_means(s, ck->means);
+    ogem_solver_get_active(s, ck->active);
+    return OGEM_OK;
+}
+
+ogem_status ogem_checkpoint_restore(ogem_solver *s, const ogem_checkpoint *ck)
+{
+    int R, n, d;
+    ogem_solver_shape(s, &R, &n, &d);
+    if (R != ck->R || n != ck->n || d != ck->d) return OGEM_ERR_INVALID;
+    ogem_status st = ogem_solver_set_means(s, ck->means);
+    if (!st) st = ogem_solver_set_active(s, ck->active);
+    if (!st) st = ogem_solver_seek(s, ck->step);
+    return st;
+}
+
+typedef struct sink { FILE *f; uint64_t h; int ok; } sink;
+
+static void put(sink *k, const void *p, size_t len)
+{
+    if (k->ok && len && fwrite(p, 1, len, k->f) != len) k->ok = 0;
+    k->h = ogem_fnv1a64(p, len, k->h);
+}
+
+static int fsync_dir_of(const char *path)
+{
+    char *dir = strdup(path);
+    if (!dir) return -1;
+    char *slash = strrchr(dir, '/');
+    if (slash == dir) slash[1] = '\0';
+    else if (slash) *slash = '\0';
+    else strcpy(dir, ".");
+    int fd = open(dir, O_RDONLY);
+    free(dir);
+    if (fd < 0) return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+ogem_status ogem_checkpoint_write(const char *path, const ogem_checkpoint *ck, char *msg, size_t msglen)
+{
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 8);
+    if (!tmp) return OGEM_ERR_NOMEM;
+    snprintf(tmp, plen + 8, "%s.tmp", path);
+    sink k = {fopen(tmp, "wb"), 0, 1};
+    if (!k.f) {
+        if (msg) snprintf(msg, msglen, "cannot write checkpoint %s: %s", tmp, strerror(errno));
+        free(tmp);
+        return OGEM_ERR_IO;
+    }
+    int64_t step = ck->step;
+    int32_t dims[3] = {ck->R, ck->n, ck->d};
+    uint64_t blen = ck->blob_len;
+    put(&k, MAGIC, sizeof MAGIC);
+    put(&k, &ck->fingerprint, sizeof ck->fingerprint);
+    put(&k, &step, sizeof step);
+    put(&k, dims, sizeof dims);
+    put(&k, ck->means, sizeof(double) * (size_t)ck->R * ck->n * ck->d);
+    put(&k, ck->active, (size_t)ck->R);
+    put(&k, &blen, sizeof blen);
+    put(&k, ck->blob, ck->blob_len);
+    uint64_t sum = k.h;
+    put(&k, &sum, sizeof sum);
+    int ok = k.ok && fflush(k.f) == 0 && fsync(fileno(k.f)) == 0;
+    ok = (fclose(k.f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0 || fsync_dir_of(path) != 0) {
+        if (msg) snprintf(msg, msglen, "cannot write checkpoint %s: %s", path, strerror(errno));
+        remove(tmp);
+        free(tmp);
+        return OGEM_ERR_IO;
+    }
+    free(tmp);
+    return OGEM_OK;
+}
+
+typedef struct source { FILE *f; uint64_t h; int ok; } source;
+
+static void get(source *s, void *p, size_t len)
+{
+    if (s->ok && len && fread(p, 1, len, s->f) != len) s->ok = 0;
+    if (s->ok) s->h = ogem_fnv1a64(p, len, s->h);
+}
+
+void ogem_checkpoint_free(ogem_checkpoint *ck)
+{
+    free(ck->means);
+    free(ck->active);
+    free(ck->blob);
+    ck->means = NULL;
+    ck->active = NULL;
+    ck->blob = NULL;
+}
+
+ogem_status ogem_checkpoint_read(const char *path, ogem_checkpoint *ck, char *msg, size_t msglen)
+{
+    memset(ck, 0, sizeof *ck);
+    source s = {fopen(path, "rb"), 0, 1};
+    if (!s.f) {
+        if (msg) snprintf(msg, msglen, "cannot read checkpoint %s: %s", path, strerror(errno));
+        return OGEM_ERR_IO;
+    }
+    char magic[8];
+    int64_t step = 0;
+    int32_t dims[3] = {0, 0, 0};
+    uint64_t blen = 0, sum = 0;
+    get(&s, magic, sizeof magic);
+    get(&s, &ck->fingerprint, sizeof ck->fingerprint);
+    get(&s, &step, sizeof step);
+    get(&s, dims, sizeof dims);
+    int sane = s.ok && memcmp(magic, MAGIC, sizeof MAGIC) == 0 && dims[0] > 0 && dims[1] > 0 && dims[2] > 0 &&
+               step >= 0 && (double)dims[0] * dims[1] * dims[2] < 1e10;
+    if (sane) {
+        ck->R = dims[0]; ck->n = dims[1]; ck->d = dims[2]; ck->step = step;
+        ck->means = malloc(sizeof(double) * (size_t)ck->R * ck->n * ck->d);
+        ck->active = malloc((size_t)ck->R);
+        sane = ck->means && ck->active;
+        if (sane) {
+            get(&s, ck->means, sizeof(double) * (size_t)ck->R * ck->n * ck->d);
+            get(&s, ck->active, (size_t)ck->R);
+            get(&s, &blen, sizeof blen);
+            sane = s.ok && blen < ((uint64_t)1 << 40);
+        }
+        if (sane) {
+            ck->blob_len = (size_t)blen;
+            ck->blob = malloc(ck->blob_len ? ck->blob_len : 1);
+            sane = ck->blob != NULL;
+            if (sane) get(&s, ck->blob, ck->blob_len);
+        }
+        if (sane) {
+            uint64_t expect = s.h;
+            get(&s, &sum, sizeof sum);
+            sane = s.ok && sum == expect && fgetc(s.f) == EOF;
+        }
+    }
+    fclose(s.f);
+    if (!sane) {
+        ogem_checkpoint_free(ck);
+        if (msg) snprintf(msg, msglen, "checkpoint %s is truncated, corrupt or not an ogem checkpoint", path);
+        return OGEM_ERR_PARSE;
+    }
+    return OGEM_OK;
+}
