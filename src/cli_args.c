@@ -1,0 +1,252 @@
+/* cli_args.c - flag table parsing and value parsers; see cli_args.h. */
+#include "cli_args.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cli_error(const char *cmd, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    /* One line, always: scripts and tests count on it. */
+    char line[2048];
+    size_t n = 0;
+    for (const char *p = buf; *p && n + 3 < sizeof line; p++) {
+        if (*p == '\n' || *p == '\r') {
+            if (p[1] == '\0') break;
+            line[n++] = ';';
+            line[n++] = ' ';
+        } else {
+            line[n++] = *p;
+        }
+    }
+    line[n] = '\0';
+    fprintf(stderr, "ogem%s%s: %s\n", cmd && *cmd ? " " : "", cmd ? cmd : "", line);
+}
+
+int cli_flag_index(const cli_flag *flags, int nflags, const char *name)
+{
+    for (int i = 0; i < nflags; i++)
+        if (strcmp(flags[i].name, name) == 0) return i;
+    return -1;
+}
+
+int cli_parse_flags(const char *cmd, const cli_flag *flags, int nflags, int argc, char **argv,
+                    const char **value, unsigned char *given)
+{
+    /* --help wins over everything else, even a bad flag before it, so that a
+     * user who is lost can always get help. */
+    for (int a = 1; a < argc; a++)
+        if (strcmp(argv[a], "--help") == 0 || strcmp(argv[a], "-h") == 0) return CLI_PARSE_HELP;
+
+    for (int i = 0; i < nflags; i++) {
+        value[i] = flags[i].def;
+        given[i] = 0;
+    }
+    for (int a = 1; a < argc; a++) {
+        const char *arg = argv[a];
+        if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
+            cli_error(cmd, "unexpected argument '%s' (flags start with --; see 'ogem %s --help')", arg, cmd);
+            return CLI_PARSE_ERROR;
+        }
+        const char *eq = strchr(arg, '=');
+        size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
+        int idx = -1;
+        for (int i = 0; i < nflags; i++) {
+            if (strlen(flags[i].name) == name_len && strncmp(flags[i].name, arg, name_len) == 0) {
+                idx = i;
+                break;
+            }
+        }
+        if (idx < 0) {
+            cli_error(cmd, "unknown flag '%.*s' (see 'ogem %s --help')", (int)name_len, arg, cmd);
+            return CLI_PARSE_ERROR;
+        }
+        if (given[idx]) {
+            cli_error(cmd, "%s given more than once", flags[idx].name);
+            return CLI_PARSE_ERROR;
+        }
+        given[idx] = 1;
+        if (flags[idx].kind == CLI_FLAG_SWITCH) {
+            if (eq) {
+                cli_error(cmd, "%s takes no value", flags[idx].name);
+                return CLI_PARSE_ERROR;
+            }
+            value[idx] = "1";
+        } else if (eq) {
+            value[idx] = eq + 1;
+        } else {
+            /* "--dim --out x" means --dim lost its value, not that D is "--out". */
+            if (a + 1 >= argc || strncmp(argv[a + 1], "--", 2) == 0) {
+                cli_error(cmd, "%s needs a value (%s %s)", flags[idx].name, flags[idx].name,
+                          flags[idx].metavar ? flags[idx].metavar : "VALUE");
+                return CLI_PARSE_ERROR;
+            }
+            value[idx] = argv[++a];
+        }
+    }
+    return CLI_PARSE_OK;
+}
+
+void cli_print_help(FILE *out, const char *usage, const char *intro, const cli_flag *flags, int nflags,
+                    const char *epilogue)
+{
+    fprintf(out, "usage: %s\n", usage);
+    if (intro) fprintf(out, "\n%s\n", intro);
+    if (nflags > 0) fprintf(out, "\nflags:\n");
+    int width = 0;
+    for (int i = 0; i < nflags; i++) {
+        int w = (int)strlen(flags[i].name) + (flags[i].metavar ? 1 + (int)strlen(flags[i].metavar) : 0);
+        if (w > width) width = w;
+    }
+    for (int i = 0; i < nflags; i++) {
+        char head[128];
+        snprintf(head, sizeof head, "%s%s%s", flags[i].name, flags[i].metavar ? " " : "",
+                 flags[i].metavar ? flags[i].metavar : "");
+        fprintf(out, "  %-*s  %s", width, head, flags[i].help);
+        if (flags[i].def && flags[i].kind == CLI_FLAG_VALUE) fprintf(out, " [%s]", flags[i].def);
+        fputc('\n', out);
+    }
+    if (epilogue) fprintf(out, "\n%s\n", epilogue);
+}
+
+int cli_strtol(const char *text, long *out)
+{
+    if (!text || !*text) return -1;
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (end == text || *end != '\0' || errno == ERANGE) return -1;
+    *out = v;
+    return 0;
+}
+
+int cli_strtod(const char *text, double *out)
+{
+    if (!text || !*text) return -1;
+    char *end;
+    double v = strtod(text, &end);
+    if (end == text || *end != '\0' || !isfinite(v)) return -1;
+    *out = v;
+    return 0;
+}
+
+int cli_parse_long(const char *cmd, const char *flag, const char *text, long lo, long hi, long *out)
+{
+    long v;
+    if (cli_strtol(text, &v) != 0 || v < lo || v > hi) {
+        if (hi == LONG_MAX)
+            cli_error(cmd, "%s: expected an integer >= %ld, got '%s'", flag, lo, text ? text : "");
+        else
+            cli_error(cmd, "%s: expected an integer from %ld to %ld, got '%s'", flag, lo, hi, text ? text : "");
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_parse_int(const char *cmd, const char *flag, const char *text, int lo, int hi, int *out)
+{
+    long v;
+    if (cli_strtol(text, &v) != 0 || v < lo || v > hi) {
+        if (hi == INT_MAX)
+            cli_error(cmd, "%s: expected an integer >= %d, got '%s'", flag, lo, text ? text : "");
+        else
+            cli_error(cmd, "%s: expected an integer from %d to %d, got '%s'", flag, lo, hi, text ? text : "");
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+int cli_parse_u64(const char *cmd, const char *flag, const char *text, uint64_t *out)
+{
+    /* strtoull accepts a sign and wraps negatives around; only digits here. */
+    int ok = text && *text;
+    for (const char *p = text; ok && *p; p++) ok = *p >= '0' && *p <= '9';
+    unsigned long long v = 0;
+    if (ok) {
+        errno = 0;
+        v = strtoull(text, NULL, 10);
+        ok = errno != ERANGE;
+    }
+    if (!ok) {
+        cli_error(cmd, "%s: expected an integer from 0 to 18446744073709551615, got '%s'", flag, text ? text : "");
+        return -1;
+    }
+    *out = (uint64_t)v;
+    return 0;
+}
+
+int cli_parse_double(const char *cmd, const char *flag, const char *text, int positive, double *out)
+{
+    double v;
+    if (cli_strtod(text, &v) != 0 || (positive && !(v > 0))) {
+        cli_error(cmd, "%s: expected a %snumber, got '%s'", flag, positive ? "positive finite " : "finite ",
+                  text ? text : "");
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_parse_double_list(const char *cmd, const char *flag, const char *text, double **out, int *count)
+{
+    *out = NULL;
+    *count = 0;
+    if (!text || !*text) {
+        cli_error(cmd, "%s: expected a comma-separated list of numbers, got ''", flag);
+        return -1;
+    }
+    int n = 1;
+    for (const char *p = text; *p; p++) n += *p == ',';
+    double *v = malloc((size_t)n * sizeof *v);
+    char *copy = malloc(strlen(text) + 1);
+    if (!v || !copy) {
+        free(v);
+        free(copy);
+        cli_error(cmd, "%s: out of memory", flag);
+        return -1;
+    }
+    strcpy(copy, text);
+    char *p = copy;
+    for (int i = 0; i < n; i++) {
+        char *comma = strchr(p, ',');
+        if (comma) *comma = '\0';
+        if (cli_strtod(p, &v[i]) != 0) {
+            cli_error(cmd, "%s: item %d of the list is not a finite number: '%s'", flag, i + 1, p);
+            free(v);
+            free(copy);
+            return -1;
+        }
+        p = comma ? comma + 1 : p + strlen(p);
+    }
+    free(copy);
+    *out = v;
+    *count = n;
+    return 0;
+}
+
+int cli_parse_choice(const char *cmd, const char *flag, const char *text, const char *const *choices, int *out)
+{
+    for (int i = 0; choices[i]; i++) {
+        if (text && strcmp(text, choices[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+    }
+    char list[256] = "";
+    for (int i = 0; choices[i]; i++) {
+        if (i) strncat(list, "|", sizeof list - strlen(list) - 1);
+        strncat(list, choices[i], sizeof list - strlen(list) - 1);
+    }
+    cli_error(cmd, "%s: expected one of %s, got '%s'", flag, list, text ? text : "");
+    return -1;
+}

@@ -1,0 +1,76 @@
+/*
+ * cli_args.h - flag parsing for the ogem subcommands.
+ *
+ * One rule for every subcommand: each bad flag or value produces exactly ONE
+ * line on stderr, "ogem CMD: --flag: what is wrong", and the subcommand exits
+ * with CLI_EXIT_USAGE (2). The helpers below print that line and return -1;
+ * callers only propagate the -1.
+ *
+ * Flags are declared in a table (name, value or switch, default, help line),
+ * from which both the parser and `--help` work, so they cannot disagree.
+ * Accepted forms: `--flag VALUE`, `--flag=VALUE`, and `--switch`. A flag given
+ * twice is an error (a script that does that has a bug). There are no
+ * positional arguments unless the table says so.
+ */
+#ifndef OGEM_CLI_ARGS_H
+#define OGEM_CLI_ARGS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+typedef enum cli_flag_kind { CLI_FLAG_VALUE = 0, CLI_FLAG_SWITCH = 1 } cli_flag_kind;
+
+typedef struct cli_flag {
+    const char *name;    /* "--dim"                                      */
+    cli_flag_kind kind;
+    const char *metavar; /* "D" in "--dim D"; NULL for switches          */
+    const char *def;     /* default value text; NULL: none (or off)      */
+    const char *help;    /* one line                                     */
+} cli_flag;
+
+enum { CLI_PARSE_OK = 0, CLI_PARSE_HELP = 1, CLI_PARSE_ERROR = -1 };
+
+/* Parses argv[1..argc) against the table. value[i] receives the text of flag i
+ * (for a switch: "1" when present), or its default when not given; given[i]
+ * is 1 when flag i appeared on the command line. `--help`/`-h` anywhere gives
+ * CLI_PARSE_HELP. On error the line is printed and CLI_PARSE_ERROR returned. */
+int cli_parse_flags(const char *cmd, const cli_flag *flags, int nflags, int argc, char **argv,
+                    const char **value, unsigned char *given);
+
+/* Index of the flag called `name` in the table, or -1. */
+int cli_flag_index(const cli_flag *flags, int nflags, const char *name);
+
+/* Prints usage, then one aligned line per flag with its default. */
+void cli_print_help(FILE *out, const char *usage, const char *intro, const cli_flag *flags, int nflags,
+                    const char *epilogue);
+
+/* Prints "ogem CMD: MESSAGE" as a single line on stderr: embedded newlines
+ * (for instance in a library message) become "; ". */
+void cli_error(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* ---- value parsers: 0 on success, else the line is printed and -1 returned.
+ * `flag` is how the value is named in the message (e.g. "--dim", or
+ * "--dim (from out/run.json)"). */
+
+/* A decimal integer in [lo, hi]. */
+int cli_parse_long(const char *cmd, const char *flag, const char *text, long lo, long hi, long *out);
+int cli_parse_int(const char *cmd, const char *flag, const char *text, int lo, int hi, int *out);
+/* A decimal integer in [0, 2^64 - 1]. */
+int cli_parse_u64(const char *cmd, const char *flag, const char *text, uint64_t *out);
+/* A finite double; with positive != 0 it must also be > 0. */
+int cli_parse_double(const char *cmd, const char *flag, const char *text, int positive, double *out);
+/* A comma-separated list of finite doubles; *out is malloc'd (free it). */
+int cli_parse_double_list(const char *cmd, const char *flag, const char *text, double **out, int *count);
+/* One of the NULL-terminated choices; *out is its index. */
+int cli_parse_choice(const char *cmd, const char *flag, const char *text, const char *const *choices, int *out);
+
+/* Parses a number without printing: 0 on success. Used by the spec parsers,
+ * which word their own messages. */
+int cli_strtol(const char *text, long *out);
+int cli_strtod(const char *text, double *out);
+
+#endif /* OGEM_CLI_ARGS_H */

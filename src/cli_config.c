@@ -1,0 +1,199 @@
+/*
+ * cli_config.c - `ogem run --config DIR/run.json`: replay a run.
+ *
+ * run.json's "settings" object holds every flag that defines the computation,
+ * keyed by the flag's name ("--mu-star" -> "mu_star"). Each one becomes the
+ * text the flag would have had on the command line and then goes through the
+ * very same validation, so a replay cannot accept what a command line would
+ * refuse. Numbers are taken as their source text (the JSON reader keeps it),
+ * so doubles written with %.17g and 64-bit seeds come back exactly. Flags
+ * given on the command line override the file (e.g. a different --steps).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli_run.h"
+#include "json.h"
+
+char *cli_strings_add(cli_strings *s, const char *text)
+{
+    if (s->n == s->cap) {
+        int cap = s->cap ? 2 * s->cap : 32;
+        char **items = realloc(s->items, (size_t)cap * sizeof *items);
+        if (!items) return NULL;
+        s->items = items;
+        s->cap = cap;
+    }
+    char *copy = malloc(strlen(text) + 1);
+    if (!copy) return NULL;
+    strcpy(copy, text);
+    s->items[s->n++] = copy;
+    return copy;
+}
+
+void cli_strings_free(cli_strings *s)
+{
+    for (int i = 0; i < s->n; i++) free(s->items[i]);
+    free(s->items);
+    memset(s, 0, sizeof *s);
+}
+
+static char *read_file(const char *path, size_t *len, char *msg, size_t msglen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(msg, msglen, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (n == cap) {
+            char *b = realloc(buf, cap * 2);
+            if (!b) { free(buf); buf = NULL; break; }
+            buf = b;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) break;
+    }
+    int err = ferror(f) ? errno : 0;
+    fclose(f);
+    if (!buf) {
+        snprintf(msg, msglen, "%s: out of memory", path);
+        return NULL;
+    }
+    if (err) {
+        snprintf(msg, msglen, "%s: read error: %s", path, strerror(err));
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+/* The command-line text for one setting, or NULL with msg set. */
+static const char *setting_text(const ogem_json *v, const cli_flag *flag, cli_strings *pool, char *msg, size_t len)
+{
+    if (flag->kind == CLI_FLAG_SWITCH) {
+        if (v->type != OGEM_JSON_BOOL) {
+            snprintf(msg, len, "expected true or false, found a %s", ogem_json_type_name(v->type));
+            return NULL;
+        }
+        return v->boolean ? "1" : NULL;
+    }
+    switch (v->type) {
+    case OGEM_JSON_NUMBER:
+    case OGEM_JSON_STRING:
+        return cli_strings_add(pool, v->text);
+    case OGEM_JSON_ARRAY: {
+        /* A list of numbers, as --weights and --mu-star take them. */
+        size_t total = 1;
+        for (const ogem_json *c = v->child; c; c = c->next) {
+            if (c->type != OGEM_JSON_NUMBER) {
+                snprintf(msg, len, "expected a list of numbers, found a %s in it", ogem_json_type_name(c->type));
+                return NULL;
+            }
+            total += strlen(c->text) + 1;
+        }
+        if (!v->child) {
+            snprintf(msg, len, "expected a list of numbers, found an empty list");
+            return NULL;
+        }
+        char *joined = malloc(total);
+        if (!joined) {
+            snprintf(msg, len, "out of memory");
+            return NULL;
+        }
+        joined[0] = '\0';
+        for (const ogem_json *c = v->child; c; c = c->next) {
+            if (c != v->child) strcat(joined, ",");
+            strcat(joined, c->text);
+        }
+        const char *kept = cli_strings_add(pool, joined);
+        free(joined);
+        return kept;
+    }
+    default:
+        snprintf(msg, len, "expected a number, string or list, found %s", ogem_json_type_name(v->type));
+        return NULL;
+    }
+}
+
+int cli_config_apply(const char *cmd, const char *path, const char **value, const unsigned char *given,
+                     unsigned char *from_config, cli_strings *pool)
+{
+    char msg[512];
+    size_t len;
+    for (int i = 0; i < RF_COUNT; i++) from_config[i] = 0;
+    /* A run's directory stands for its run.json. */
+    struct stat st_path;
+    char *joined = NULL;
+    if (stat(path, &st_path) == 0 && S_ISDIR(st_path.st_mode)) {
+        joined = malloc(strlen(path) + sizeof "/run.json");
+        if (joined) {
+            strcpy(joined, path);
+            strcat(joined, "/run.json");
+            path = joined;
+        }
+    }
+    char *text = read_file(path, &len, msg, sizeof msg);
+    int rc = -1;
+    ogem_json *root = NULL;
+    if (!text) {
+        cli_error(cmd, "--config: %s", msg);
+        goto done;
+    }
+    ogem_status st = ogem_json_parse(text, len, &root, msg, sizeof msg);
+    free(text);
+    if (st != OGEM_OK) {
+        cli_error(cmd, "--config: %s: not valid JSON: %s", path, msg);
+        goto done;
+    }
+    const ogem_json *command = ogem_json_get(root, "command");
+    const ogem_json *settings = ogem_json_get(root, "settings");
+    if (command && (command->type != OGEM_JSON_STRING || strcmp(command->text, "run") != 0)) {
+        cli_error(cmd, "--config: %s was not written by 'ogem run'", path);
+        goto done;
+    }
+    if (!settings || settings->type != OGEM_JSON_OBJECT) {
+        cli_error(cmd, "--config: %s has no \"settings\" object (is it a run.json?)", path);
+        goto done;
+    }
+    for (const ogem_json *m = settings->child; m; m = m->next) {
+        /* "mu_star" -> "--mu-star" */
+        char name[64];
+        int k = snprintf(name, sizeof name, "--%s", m->key);
+        for (char *p = name + 2; k > 0 && *p; p++)
+            if (*p == '_') *p = '-';
+        int idx = cli_flag_index(cli_run_flags, RF_COUNT, name);
+        if (idx < 0 || !cli_run_replayable[idx]) {
+            cli_error(cmd, "--config: %s:%d: unknown setting \"%s\"", path, m->line, m->key);
+            goto done;
+        }
+        if (given[idx]) continue; /* the command line wins */
+        snprintf(msg, sizeof msg, "out of memory");
+        const char *t = setting_text(m, &cli_run_flags[idx], pool, msg, sizeof msg);
+        if (!t && m->type == OGEM_JSON_BOOL && !m->boolean) {
+            value[idx] = NULL; /* a switch that was off */
+            from_config[idx] = 1;
+            continue;
+        }
+        if (!t) {
+            cli_error(cmd, "--config: %s:%d: setting \"%s\": %s", path, m->line, m->key, msg);
+            goto done;
+        }
+        value[idx] = t;
+        from_config[idx] = 1;
+    }
+    rc = 0;
+done:
+    ogem_json_free(root);
+    free(joined);
+    return rc;
+}

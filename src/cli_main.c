@@ -1,0 +1,90 @@
+/*
+ * cli_main.c - the `ogem` executable: global flags and subcommand dispatch.
+ *
+ * Subcommands are rows of a table (name, entry point, one-line summary); the
+ * entry points are declared in cli.h and each lives in its own cli_NAME.c.
+ * `ogem CMD ARGS...` calls the entry with argv = {CMD, ARGS...}.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_args.h"
+#include "ogem/ogem.h"
+
+typedef struct cli_command {
+    const char *name;
+    int (*entry)(int argc, char **argv);
+    const char *summary;
+} cli_command;
+
+static const cli_command commands[] = {
+    { "run", cli_run_main, "gradient EM / EM from a batch of initializations; writes CSVs and run.json" },
+    /* Planned (each a src/cli_NAME.c declared in cli.h):
+     * { "escape",  cli_escape_main,  "escape times from bad regions, with sweeps" },
+     * { "compare", cli_compare_main, "compare two runs' outputs within tolerances" },
+     * { "info",    cli_info_main,    "devices, memory and build settings" },
+     * { "paper",   cli_paper_main,   "reproduce the paper's experiments with figures" }, */
+};
+static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: ogem COMMAND [FLAGS]\n"
+            "       ogem --help | --version\n"
+            "\n"
+            "ogem solves gradient EM (and EM) for over-parameterized Gaussian mixtures:\n"
+            "truth N(mu*, I_d), model sum_i pi_i N(mu_i, I_d), many initializations at once.\n"
+            "\n"
+            "commands:\n");
+    for (int i = 0; i < n_commands; i++) fprintf(out, "  %-8s  %s\n", commands[i].name, commands[i].summary);
+    fprintf(out,
+            "\n"
+            "'ogem COMMAND --help' describes a command's flags.\n"
+            "exit status: 0 success, 1 the run failed, 2 bad input, 130 interrupted.\n");
+}
+
+static void version(void)
+{
+    printf("ogem %s\n", OGEM_VERSION);
+#ifdef OGEM_HAVE_CUDA
+    printf("built with CUDA; usable GPUs: %d\n", ogem_gpu_count());
+#else
+    printf("built without CUDA (CPU backend only)\n");
+#endif
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        /* `ogem help run` is the same as `ogem run --help`. */
+        if (strcmp(cmd, "help") == 0 && argc >= 3) {
+            for (int i = 0; i < n_commands; i++) {
+                if (strcmp(argv[2], commands[i].name) == 0) {
+                    char *args[] = { argv[2], (char *)"--help", NULL };
+                    return commands[i].entry(2, args);
+                }
+            }
+            cli_error(NULL, "unknown command '%s' (see 'ogem --help')", argv[2]);
+            return CLI_EXIT_USAGE;
+        }
+        usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+        version();
+        return CLI_EXIT_OK;
+    }
+    for (int i = 0; i < n_commands; i++)
+        if (strcmp(cmd, commands[i].name) == 0) return commands[i].entry(argc - 1, argv + 1);
+
+    if (cmd[0] == '-') cli_error(NULL, "unknown flag '%s' (see 'ogem --help')", cmd);
+    else cli_error(NULL, "unknown command '%s' (see 'ogem --help')", cmd);
+    return CLI_EXIT_USAGE;
+}

@@ -1,0 +1,321 @@
+/*
+ * cli_run.c - `ogem run`: gradient EM / EM on a batch of initializations.
+ *
+ * Order of business, chosen so that bad input never leaves anything behind:
+ *   1. parse flags (and --config), validate everything, read input files,
+ *      create the solver and the initial means        -> errors exit 2;
+ *   2. create --out and temporary files in it;
+ *   3. step t = 0..T: evaluate at mu_t (metrics of row t), update unless t = T,
+ *      streaming logged rows into the temporary files;
+ *   4. write final.csv and run.json, fsync, rename everything into place;
+ *   5. print a summary on stdout.
+ * Any failure in 2-4, or SIGINT/SIGTERM, removes the temporary files (and the
+ * directory if we created it).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_run.h"
+
+const cli_flag cli_run_flags[RF_COUNT] = {
+    [RF_DIM] = { "--dim", CLI_FLAG_VALUE, "D", "2", "dimension d >= 1" },
+    [RF_COMPONENTS] = { "--components", CLI_FLAG_VALUE, "N", "5", "mixture components n >= 1" },
+    [RF_WEIGHTS] = { "--weights", CLI_FLAG_VALUE, "SPEC", "uniform",
+                     "uniform | w1,w2,... (positive, sum 1 within 1e-9) | geometric:r (pi_i ~ r^i)" },
+    [RF_MU_STAR] = { "--mu-star", CLI_FLAG_VALUE, "LIST", "0", "truth mean: d values, or one for every coordinate" },
+    [RF_INITS] = { "--inits", CLI_FLAG_VALUE, "R", "256", "initializations run together" },
+    [RF_STEPS] = { "--steps", CLI_FLAG_VALUE, "T", "1000", "updates per initialization (T + 1 evaluations)" },
+    [RF_ETA] = { "--eta", CLI_FLAG_VALUE, "ETA", "1", "gradient EM step size, > 0 (em ignores it)" },
+    [RF_ALGO] = { "--algo", CLI_FLAG_VALUE, "gem|em", "gem", "gradient EM, or EM" },
+    [RF_ESTIMATOR] = { "--estimator", CLI_FLAG_VALUE, "SPEC", "mc:8192",
+                       "mc:N (fresh, N even) | fixed:N | qmc:N | data:PATH | exact" },
+    [RF_SUBSPACE] = { "--subspace", CLI_FLAG_SWITCH, NULL, NULL, "sample in span{mu_i - mu_1} instead of R^d" },
+    [RF_INIT] = { "--init", CLI_FLAG_VALUE, "SPEC", "random:3",
+                  "random:S (N(mu*, S^2 I)) | far:K:RADIUS | file:PATH (final.csv layout)" },
+    [RF_SEED] = { "--seed", CLI_FLAG_VALUE, "S", "1", "seed of every random draw (0 .. 2^64-1)" },
+    [RF_LOG] = { "--log", CLI_FLAG_VALUE, "SPEC", "log", "logged steps: log (20 per decade) | log:P | every:K" },
+    [RF_TRACE_INITS] = { "--trace-inits", CLI_FLAG_VALUE, "K", "16", "initializations written to trajectory.csv" },
+    [RF_DEVICE] = { "--device", CLI_FLAG_VALUE, "auto|cpu|gpu", "auto", "where to compute" },
+    [RF_PRECISION] = { "--precision", CLI_FLAG_VALUE, "double|float", "double", "float: GPU only" },
+    [RF_GPU_PATH] = { "--gpu-path", CLI_FLAG_VALUE, "auto|fused|gemm", "auto", "GPU kernel path" },
+    [RF_THREADS] = { "--threads", CLI_FLAG_VALUE, "K", "0", "CPU threads, 0 = all" },
+    [RF_OUT] = { "--out", CLI_FLAG_VALUE, "DIR", "ogem-out", "output directory (created if missing)" },
+    [RF_CONFIG] = { "--config", CLI_FLAG_VALUE, "DIR/run.json", NULL,
+                    "replay a run (its run.json or its directory); flags given here override it" },
+    [RF_QUIET] = { "--quiet", CLI_FLAG_SWITCH, NULL, NULL, "no progress line, no summary" },
+};
+
+const unsigned char cli_run_replayable[RF_COUNT] = {
+    [RF_DIM] = 1, [RF_COMPONENTS] = 1, [RF_WEIGHTS] = 1, [RF_MU_STAR] = 1, [RF_INITS] = 1,
+    [RF_STEPS] = 1, [RF_ETA] = 1, [RF_ALGO] = 1, [RF_ESTIMATOR] = 1, [RF_SUBSPACE] = 1,
+    [RF_INIT] = 1, [RF_SEED] = 1, [RF_LOG] = 1, [RF_TRACE_INITS] = 1, [RF_DEVICE] = 1,
+    [RF_PRECISION] = 1, [RF_GPU_PATH] = 1, [RF_THREADS] = 1,
+};
+
+static const char *const run_intro =
+    "Runs gradient EM (or EM) on a batch of initializations of the model\n"
+    "sum_i pi_i N(mu_i, I_d) against the truth N(mu*, I_d), logging the loss and the\n"
+    "distances to mu* at log-spaced steps.";
+
+static const char *const run_epilogue =
+    "outputs in --out:\n"
+    "  trajectory.csv  step,init,loss,max_dist,mean_dist2,update_norm (first --trace-inits inits)\n"
+    "  aggregate.csv   step, then min,q1,median,q3,max over all inits of each metric\n"
+    "  final.csv       init,component,mu_1..mu_d (a valid --init file:PATH)\n"
+    "  run.json        settings (replayable with --config), backend, timing\n"
+    "\n"
+    "examples:\n"
+    "  ogem run --dim 10 --components 5 --inits 1024 --steps 10000 --out runs/a\n"
+    "  ogem run --weights 0.5,0.3,0.2 --components 3 --algo em --estimator exact --subspace\n"
+    "  ogem run --config runs/a/run.json --out runs/a-replay";
+
+static volatile sig_atomic_t interrupted = 0;
+static void on_signal(int sig) { interrupted = sig; }
+
+/* Statuses that mean "your request cannot be done as given" exit 2, like any
+ * other bad input; the rest are failures of the run itself. */
+static int exit_code_for(ogem_status st)
+{
+    switch (st) {
+    case OGEM_ERR_INVALID:
+    case OGEM_ERR_IO:
+    case OGEM_ERR_PARSE:
+    case OGEM_ERR_UNSUPPORTED:
+    case OGEM_ERR_NO_DEVICE: return CLI_EXIT_USAGE;
+    default: return CLI_EXIT_FAILURE;
+    }
+}
+
+static void fill_settings(const cli_run_opts *o, ogem_settings *s)
+{
+    ogem_settings_default(s);
+    s->dim = o->dim;
+    s->components = o->components;
+    s->weights = o->weights;
+    s->mu_star = o->mu_star;
+    s->inits = (int)o->inits;
+    s->algo = o->algo;
+    s->eta = o->eta;
+    s->estimator = o->estimator;
+    s->samples = o->estimator == OGEM_EST_DATA ? 0 : o->samples;
+    s->data = o->data;
+    s->data_rows = o->estimator == OGEM_EST_DATA ? o->samples : 0;
+    s->subspace = o->subspace;
+    s->seed = o->seed;
+    s->device = o->device;
+    s->precision = o->precision;
+    s->gpu_path = o->gpu_path;
+    s->threads = o->threads;
+}
+
+static ogem_status initial_means(const cli_run_opts *o, double *mu)
+{
+    switch (o->init_kind) {
+    case CLI_INIT_FILE:
+        memcpy(mu, o->init_means, (size_t)o->inits * (size_t)o->components * (size_t)o->dim * sizeof *mu);
+        return OGEM_OK;
+    case CLI_INIT_FAR:
+        return ogem_init_far(mu, 0, o->inits, o->components, o->dim, o->mu_star, o->far_k, o->far_radius, o->seed);
+    default:
+        return ogem_init_random(mu, 0, o->inits, o->components, o->dim, o->mu_star, o->init_scale, o->seed);
+    }
+}
+
+static void print_summary(const cli_run_opts *o, const ogem_solver_info *info, const ogem_metrics *m,
+                          const cli_run_timing *tm, double *scratch)
+{
+    double q[5];
+    printf("ogem run: %ld init%s, n = %d, d = %d, %s", o->inits, o->inits == 1 ? "" : "s", o->components, o->dim,
+           o->algo == OGEM_ALGO_EM ? "em" : "gem");
+    if (o->algo == OGEM_ALGO_GEM) printf(" (eta %g)", o->eta);
+    printf(", %s, %ld step%s on %s (%s", o->estimator == OGEM_EST_DATA ? "data" : o->estimator_text, o->steps,
+           o->steps == 1 ? "" : "s", info->backend, info->precision);
+    if (info->gpu_path && *info->gpu_path) printf(", %s path", info->gpu_path);
+    if (info->backend && strcmp(info->backend, "cpu") == 0) printf(", %d thread%s", info->threads, info->threads == 1 ? "" : "s");
+    printf(")\n");
+    for (long r = 0; r < o->inits; r++) scratch[r] = m[r].loss;
+    cli_quantiles5(scratch, o->inits, q);
+    printf("  final %-9s median %-12.4g quartiles [%.4g, %.4g]  range [%.4g, %.4g]\n",
+           o->estimator == OGEM_EST_DATA ? "NLL" : "loss (KL)", q[2], q[1], q[3], q[0], q[4]);
+    for (long r = 0; r < o->inits; r++) scratch[r] = m[r].max_dist;
+    cli_quantiles5(scratch, o->inits, q);
+    printf("  final %-9s median %-12.4g quartiles [%.4g, %.4g]  range [%.4g, %.4g]\n", "max_dist", q[2], q[1], q[3],
+           q[0], q[4]);
+    double sci = cli_run_sci(o, tm->evaluations);
+    printf("  wall %.3g s (solve %.3g s)", tm->wall_seconds, tm->solve_seconds);
+    if (sci > 0 && tm->solve_seconds > 0) printf(", %.3g SCI/s (samples x components x inits per second)", sci / tm->solve_seconds);
+    printf("\n  wrote %s/{trajectory,aggregate,final}.csv and run.json\n", o->out_dir);
+}
+
+int cli_run_main(int argc, char **argv)
+{
+    const char *cmd = "run";
+    double t_start = cli_now();
+    const char *value[RF_COUNT], *label[RF_COUNT];
+    unsigned char given[RF_COUNT], from_config[RF_COUNT] = { 0 };
+    cli_strings pool = { 0 };
+    cli_run_opts o;
+    ogem_solver *solver = NULL;
+    double *mu = NULL, *scratch = NULL;
+    ogem_metrics *metrics = NULL;
+    cli_outdir *out = NULL;
+    char msg[1024];
+    int rc = CLI_EXIT_USAGE;
+    int have_opts = 0;
+
+    int pr = cli_parse_flags(cmd, cli_run_flags, RF_COUNT, argc, argv, value, given);
+    if (pr == CLI_PARSE_HELP) {
+        cli_print_help(stdout, "ogem run [FLAGS]", run_intro, cli_run_flags, RF_COUNT, run_epilogue);
+        return CLI_EXIT_OK;
+    }
+    if (pr != CLI_PARSE_OK) return CLI_EXIT_USAGE;
+
+    /* ---- 1. validate everything ------------------------------------------------- */
+    if (value[RF_CONFIG] && cli_config_apply(cmd, value[RF_CONFIG], value, given, from_config, &pool) != 0)
+        goto done;
+    for (int i = 0; i < RF_COUNT; i++) {
+        label[i] = cli_run_flags[i].name;
+        if (from_config[i]) {
+            snprintf(msg, sizeof msg, "%s (from %s)", cli_run_flags[i].name, value[RF_CONFIG]);
+            const char *l = cli_strings_add(&pool, msg);
+            if (l) label[i] = l;
+        }
+    }
+    if (cli_run_opts_build(cmd, value, label, &o) != 0) goto done;
+    have_opts = 1;
+
+    const long R = o.inits;
+    const size_t nmu = (size_t)R * (size_t)o.components * (size_t)o.dim;
+    mu = malloc(nmu * sizeof *mu);
+    metrics = calloc((size_t)R, sizeof *metrics);
+    scratch = malloc((size_t)R * sizeof *scratch);
+    if (!mu || !metrics || !scratch) {
+        cli_error(cmd, "out of memory for %ld initializations", R);
+        rc = CLI_EXIT_FAILURE;
+        goto done;
+    }
+
+    ogem_settings s;
+    fill_settings(&o, &s);
+    msg[0] = '\0';
+    ogem_status st = ogem_solver_create(&solver, &s, msg, sizeof msg);
+    if (st != OGEM_OK) {
+        cli_error(cmd, "%s", msg[0] ? msg : ogem_status_string(st));
+        rc = exit_code_for(st);
+        goto done;
+    }
+    st = initial_means(&o, mu);
+    if (st == OGEM_OK) st = ogem_solver_set_means(solver, mu);
+    if (st != OGEM_OK) {
+        const char *e = ogem_solver_error(solver);
+        cli_error(cmd, "%s: %s", label[RF_INIT], e && *e ? e : ogem_status_string(st));
+        rc = exit_code_for(st);
+        goto done;
+    }
+
+    /* ---- 2. the output directory ------------------------------------------------- */
+    out = cli_outdir_open(o.out_dir, msg, sizeof msg);
+    if (!out) {
+        cli_error(cmd, "%s: %s", label[RF_OUT], msg);
+        goto done;
+    }
+    FILE *traj = cli_outdir_create(out, "trajectory.csv", msg, sizeof msg);
+    FILE *agg = traj ? cli_outdir_create(out, "aggregate.csv", msg, sizeof msg) : NULL;
+    FILE *fin = agg ? cli_outdir_create(out, "final.csv", msg, sizeof msg) : NULL;
+    FILE *js = fin ? cli_outdir_create(out, "run.json", msg, sizeof msg) : NULL;
+    if (!js) {
+        cli_error(cmd, "%s: %s", label[RF_OUT], msg);
+        goto done;
+    }
+    static char traj_buf[1 << 16];
+    setvbuf(traj, traj_buf, _IOFBF, sizeof traj_buf);
+    cli_trajectory_header(traj);
+    cli_aggregate_header(agg);
+
+    /* ---- 3. the run -------------------------------------------------------------------- */
+    rc = CLI_EXIT_FAILURE;
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C kills at once */
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+
+    cli_progress progress;
+    cli_progress_init(&progress, o.quiet, o.steps + 1);
+    double t_solve = cli_now();
+    long next_log = 0;
+    for (long t = 0; t <= o.steps; t++) {
+        if (interrupted) break;
+        st = ogem_solver_step(solver, t < o.steps, metrics);
+        if (st != OGEM_OK) {
+            cli_progress_done(&progress);
+            const char *e = ogem_solver_error(solver);
+            cli_error(cmd, "step %ld: %s", t, e && *e ? e : ogem_status_string(st));
+            rc = exit_code_for(st);
+            break;
+        }
+        if (next_log < o.n_log_steps && o.log_steps[next_log] == t) {
+            cli_trajectory_rows(traj, t, metrics, o.traced);
+            cli_aggregate_row(agg, t, metrics, R, scratch);
+            next_log++;
+        }
+        cli_progress_update(&progress, t + 1);
+    }
+    cli_run_timing tm = { 0, cli_now() - t_solve, o.steps + 1 };
+    cli_progress_done(&progress);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (interrupted) {
+        cli_error(cmd, "interrupted (%s); nothing written to %s", interrupted == SIGINT ? "SIGINT" : "SIGTERM",
+                  o.out_dir);
+        rc = CLI_EXIT_INTERRUPTED;
+        goto done;
+    }
+    if (st != OGEM_OK) goto done;
+
+    /* ---- 4. final state, run.json, commit -------------------------------------------------- */
+    st = ogem_solver_get_means(solver, mu);
+    ogem_solver_info info;
+    memset(&info, 0, sizeof info);
+    if (st == OGEM_OK) st = ogem_solver_get_info(solver, &info);
+    if (st != OGEM_OK) {
+        const char *e = ogem_solver_error(solver);
+        cli_error(cmd, "%s", e && *e ? e : ogem_status_string(st));
+        goto done;
+    }
+    cli_final_csv(fin, mu, R, o.components, o.dim);
+    tm.wall_seconds = cli_now() - t_start;
+    char *json = cli_run_json(&o, &info, &tm, argc, argv);
+    if (!json) {
+        cli_error(cmd, "out of memory writing run.json");
+        goto done;
+    }
+    fputs(json, js);
+    free(json);
+    int committed = cli_outdir_commit(out, msg, sizeof msg);
+    out = NULL; /* commit frees it, whatever the outcome */
+    if (committed != 0) {
+        cli_error(cmd, "%s: %s", label[RF_OUT], msg);
+        goto done;
+    }
+    rc = CLI_EXIT_OK;
+
+    /* ---- 5. summary ------------------------------------------------------------------------ */
+    if (!o.quiet) print_summary(&o, &info, metrics, &tm, scratch);
+
+done:
+    if (out) cli_outdir_abort(out);
+    if (solver) ogem_solver_destroy(solver);
+    free(mu);
+    free(metrics);
+    free(scratch);
+    if (have_opts) cli_run_opts_free(&o);
+    cli_strings_free(&pool);
+    return rc;
+}

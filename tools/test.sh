@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# tools/test.sh - the README's test command: sets up a fresh machine (packages,
+# CUDA toolkit on PATH), configures and builds build/ with warnings as errors,
+# then runs the whole Criterion suite. Extra arguments go to the test binary
+# (for example --filter='cli/*' or --verbose). Exits non-zero on any failure.
+set -euo pipefail
+# shellcheck source=tools/setup.sh
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+ogem_setup
+cd "$ogem_root"
+ogem_log "running ${ogem_build#"$ogem_root"/}/ogem_tests"
+# Run directly (not through ctest) so that Criterion prints its synthesis line.
+exec "$ogem_build/ogem_tests" "$@"
