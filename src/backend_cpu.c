@@ -10,16 +10,7 @@
 #include "backend.h"
 #include "host_points.h"
 #include "lines_eval.h"
-#if defined(__has_include)
-#if __has_include("quad_rule.h")
 #include "quad_rule.h"
-#define OGEM_HAVE_QUAD 1
-#endif
-#endif
-#ifndef OGEM_HAVE_QUAD /* TEMPORARY until quad_rule.h lands */
-#define OGEM_QUAD_MAX_POINTS 1
-static int ogem_quad_rule(int k, int n, const double *a, const double *c, double *x, double *w, int cap) { return -1; }
-#endif
 
 typedef struct cpu_backend {
     ogem_backend base;
@@ -33,21 +24,56 @@ static ogem_status cpu_prepare(ogem_backend *b, long step)
     return ogem_host_points_prepare(&cb->pts, step, b->err, sizeof b->err);
 }
 
-/* One initialization of the exact estimator: build its quadrature rule in its
- * own k-dimensional subspace, then evaluate like a weighted point set. */
-static int eval_exact_one(int n, int K, int k, const double *a, const double *c, ogem_eval_scratch *ws,
-                          double *nodes, double *weights, double *ck,
-                          double *log_mass, double *cond_mean, double *mean_lse)
+/* A thread's quadrature buffers; they grow to the largest rule met (a nested
+ * k = 2 rule can hold ten thousand nodes, a k = 1 rule a few hundred). */
+typedef struct quad_buf {
+    int cap;
+    double *nodes, *nt, *logw, *ck;   /* cap*2, cap*2, cap, n*4 */
+} quad_buf;
+
+static void quad_buf_free(quad_buf *q)
 {
+    free(q->nodes); free(q->nt); free(q->logw); free(q->ck);
+    memset(q, 0, sizeof *q);
+}
+
+static int quad_buf_reserve(quad_buf *q, int cap, int n)
+{
+    if (cap <= q->cap && q->ck) return 0;
+    quad_buf_free(q);
+    q->nodes = malloc(sizeof(double) * 2 * (size_t)cap);
+    q->nt = malloc(sizeof(double) * 2 * (size_t)cap);
+    q->logw = malloc(sizeof(double) * (size_t)cap);
+    q->ck = malloc(sizeof(double) * 4 * (size_t)n);
+    q->cap = cap;
+    return q->nodes && q->nt && q->logw && q->ck ? 0 : -1;
+}
+
+/* One initialization of the exact estimator: build its quadrature rule in its
+ * own k-dimensional subspace, then evaluate it like a weighted point set with
+ * the same kernel as the samples. Returns -1 when no rule exists (k > 2, too
+ * many components) and -2 when out of memory. */
+static int eval_exact_one(int n, int K, int k, const double *a, const double *c, ogem_eval_scratch *ws,
+                          quad_buf *qb, double *log_mass, double *cond_mean, double *mean_lse)
+{
+    if (k > 2 || quad_buf_reserve(qb, qb->cap ? qb->cap : 1024, n)) return k > 2 ? -1 : -2;
     for (int i = 0; i < n; i++)
-        for (int q = 0; q < k; q++) ck[i * k + q] = c[(size_t)i * K + q];
-    int P = ogem_quad_rule(k, n, a, ck, nodes, weights, OGEM_QUAD_MAX_POINTS);
-    if (P <= 0) return -1;
-    double *nt = nodes + (size_t)2 * OGEM_QUAD_MAX_POINTS;   /* the nodes dimension-major */
+        for (int q = 0; q < k; q++) qb->ck[i * k + q] = c[(size_t)i * K + q];
+    int P = ogem_quad_rule(k, n, a, qb->ck, qb->nodes, qb->logw, qb->cap);
+    if (P < 0) {                       /* maybe only too small a buffer: count, grow, retry */
+        int need = ogem_quad_rule(k, n, a, qb->ck, NULL, NULL, 0);
+        if (need <= 0) return -1;
+        double saved[4 * OGEM_QUAD_MAX_LINES];
+        memcpy(saved, qb->ck, sizeof(double) * (size_t)n * k);
+        if (quad_buf_reserve(qb, need, n)) return -2;
+        memcpy(qb->ck, saved, sizeof(double) * (size_t)n * k);
+        P = ogem_quad_rule(k, n, a, qb->ck, qb->nodes, qb->logw, qb->cap);
+        if (P <= 0) return -1;
+    }
     for (int j = 0; j < P; j++)
-        for (int q = 0; q < k; q++) nt[(size_t)q * P + j] = nodes[(size_t)j * k + q];
-    double *cm = ck + (size_t)n * k;   /* n x k conditional means */
-    ogem_eval_lines(n, k, a, ck, nt, P, P, weights, ws, log_mass, cm, mean_lse);
+        for (int q = 0; q < k; q++) qb->nt[(size_t)q * P + j] = qb->nodes[(size_t)j * k + q];
+    double cm[2 * OGEM_QUAD_MAX_LINES];   /* n x k conditional means */
+    ogem_eval_lines(n, k, a, qb->ck, qb->nt, P, P, qb->logw, ws, log_mass, cm, mean_lse);
     for (int i = 0; i < n; i++)
         for (int q = 0; q < K; q++) cond_mean[(size_t)i * K + q] = q < k ? cm[i * k + q] : 0.0;
     return 0;
@@ -59,18 +85,17 @@ static ogem_status cpu_eval(ogem_backend *b, const ogem_lines *L, ogem_moments *
     const int n = L->n, K = L->K;
     const int exact = cb->pts.kind == OGEM_EST_EXACT;
     int failed = 0, failed_r = -1;
+    /* No more threads than initializations with work: an idle OpenMP thread
+     * still costs a wake-up per step, which dominates small exact steps. */
+    int active = 0;
+    for (int r = 0; r < L->R; r++) active += !L->active || L->active[r];
+    const int threads = active < cb->threads ? (active > 0 ? active : 1) : cb->threads;
 
-#pragma omp parallel num_threads(cb->threads)
+#pragma omp parallel num_threads(threads)
     {
         ogem_eval_scratch ws = {0};
-        double *nodes = NULL, *weights = NULL, *ck = NULL;
+        quad_buf qb = {0};
         int ok = ogem_eval_scratch_init(&ws, n, K) == 0;
-        if (ok && exact) {
-            nodes = malloc(sizeof(double) * OGEM_QUAD_MAX_POINTS * 4);
-            weights = malloc(sizeof(double) * OGEM_QUAD_MAX_POINTS);
-            ck = malloc(sizeof(double) * (size_t)n * 4);
-            ok = nodes && weights && ck;
-        }
         if (!ok) {
 #pragma omp atomic write
             failed = 1;
@@ -81,19 +106,17 @@ static ogem_status cpu_eval(ogem_backend *b, const ogem_lines *L, ogem_moments *
             const double *a = L->a + (size_t)r * n, *c = L->c + (size_t)r * n * K;
             double *lm = out->log_mass + (size_t)r * n, *cm = out->cond_mean + (size_t)r * n * K;
             if (exact) {
-                if (eval_exact_one(n, K, L->k ? L->k[r] : K, a, c, &ws, nodes, weights, ck, lm, cm,
-                                   out->mean_lse + r)) {
+                int rc = eval_exact_one(n, K, L->k ? L->k[r] : K, a, c, &ws, &qb, lm, cm, out->mean_lse + r);
+                if (rc) {
 #pragma omp critical(ogem_cpu_fail)
-                    if (!failed) { failed = 2; failed_r = r; }
+                    if (!failed) { failed = rc == -2 ? 1 : 2; failed_r = r; }
                 }
             } else {
                 ogem_eval_lines(n, K, a, c, cb->pts.pt, cb->pts.N, cb->pts.N, NULL, &ws, lm, cm, out->mean_lse + r);
             }
         }
         ogem_eval_scratch_free(&ws);
-        free(nodes);
-        free(weights);
-        free(ck);
+        quad_buf_free(&qb);
     }
     if (failed == 1) {
         snprintf(b->err, sizeof b->err, "out of memory in the CPU backend");
@@ -101,8 +124,9 @@ static ogem_status cpu_eval(ogem_backend *b, const ogem_lines *L, ogem_moments *
     }
     if (failed == 2) {
         snprintf(b->err, sizeof b->err,
-                 "exact quadrature cannot handle initialization %d (its means span more than 2 directions "
-                 "of difference); use qmc:N with --subspace", failed_r);
+                 "exact quadrature has no rule for initialization %d (%d components whose means span %d "
+                 "directions of difference; it handles at most 2 directions and %d components); "
+                 "use qmc:N with --subspace", failed_r, n, L->k ? L->k[failed_r] : K, OGEM_QUAD_MAX_LINES);
         return OGEM_ERR_UNSUPPORTED;
     }
     return OGEM_OK;

@@ -8,6 +8,9 @@
  * refuse. Numbers are taken as their source text (the JSON reader keeps it),
  * so doubles written with %.17g and 64-bit seeds come back exactly. Flags
  * given on the command line override the file (e.g. a different --steps).
+ *
+ * The same code serves `ogem escape --config` (its own flag table) and
+ * `--resume DIR`, which replays the settings stored in DIR's checkpoint.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -125,12 +128,69 @@ static const char *setting_text(const ogem_json *v, const cli_flag *flag, cli_st
     }
 }
 
-int cli_config_apply(const char *cmd, const char *path, const char **value, const unsigned char *given,
-                     unsigned char *from_config, cli_strings *pool)
+int cli_config_apply_text(const char *cmd, const char *flag, const char *origin, const char *text, size_t len,
+                          const char *command_name, const cli_flag *flags, const unsigned char *replayable,
+                          int nflags, const char **value, const unsigned char *given, unsigned char *from_config,
+                          cli_strings *pool)
+{
+    char msg[512];
+    int rc = -1;
+    ogem_json *root = NULL;
+    for (int i = 0; i < nflags; i++) from_config[i] = 0;
+    ogem_status st = ogem_json_parse(text, len, &root, msg, sizeof msg);
+    if (st != OGEM_OK) {
+        cli_error(cmd, "%s: %s: not valid JSON: %s", flag, origin, msg);
+        goto done;
+    }
+    const ogem_json *command = ogem_json_get(root, "command");
+    const ogem_json *settings = ogem_json_get(root, "settings");
+    if (command && (command->type != OGEM_JSON_STRING || strcmp(command->text, command_name) != 0)) {
+        cli_error(cmd, "%s: %s was not written by 'ogem %s'", flag, origin, command_name);
+        goto done;
+    }
+    if (!settings || settings->type != OGEM_JSON_OBJECT) {
+        cli_error(cmd, "%s: %s has no \"settings\" object (is it a run.json?)", flag, origin);
+        goto done;
+    }
+    for (const ogem_json *m = settings->child; m; m = m->next) {
+        /* "mu_star" -> "--mu-star" */
+        char name[64];
+        int k = snprintf(name, sizeof name, "--%s", m->key);
+        for (char *p = name + 2; k > 0 && *p; p++)
+            if (*p == '_') *p = '-';
+        int idx = cli_flag_index(flags, nflags, name);
+        if (idx < 0 || !replayable[idx]) {
+            cli_error(cmd, "%s: %s:%d: unknown setting \"%s\"", flag, origin, m->line, m->key);
+            goto done;
+        }
+        if (given[idx]) continue; /* the command line wins */
+        snprintf(msg, sizeof msg, "out of memory");
+        const char *t = setting_text(m, &flags[idx], pool, msg, sizeof msg);
+        if (!t && m->type == OGEM_JSON_BOOL && !m->boolean) {
+            value[idx] = NULL; /* a switch that was off */
+            from_config[idx] = 1;
+            continue;
+        }
+        if (!t) {
+            cli_error(cmd, "%s: %s:%d: setting \"%s\": %s", flag, origin, m->line, m->key, msg);
+            goto done;
+        }
+        value[idx] = t;
+        from_config[idx] = 1;
+    }
+    rc = 0;
+done:
+    ogem_json_free(root);
+    return rc;
+}
+
+int cli_config_apply_table(const char *cmd, const char *path, const char *command_name, const cli_flag *flags,
+                           const unsigned char *replayable, int nflags, const char **value,
+                           const unsigned char *given, unsigned char *from_config, cli_strings *pool)
 {
     char msg[512];
     size_t len;
-    for (int i = 0; i < RF_COUNT; i++) from_config[i] = 0;
+    for (int i = 0; i < nflags; i++) from_config[i] = 0;
     /* A run's directory stands for its run.json. */
     struct stat st_path;
     char *joined = NULL;
@@ -144,56 +204,20 @@ int cli_config_apply(const char *cmd, const char *path, const char **value, cons
     }
     char *text = read_file(path, &len, msg, sizeof msg);
     int rc = -1;
-    ogem_json *root = NULL;
     if (!text) {
         cli_error(cmd, "--config: %s", msg);
-        goto done;
+    } else {
+        rc = cli_config_apply_text(cmd, "--config", path, text, len, command_name, flags, replayable, nflags, value,
+                                   given, from_config, pool);
+        free(text);
     }
-    ogem_status st = ogem_json_parse(text, len, &root, msg, sizeof msg);
-    free(text);
-    if (st != OGEM_OK) {
-        cli_error(cmd, "--config: %s: not valid JSON: %s", path, msg);
-        goto done;
-    }
-    const ogem_json *command = ogem_json_get(root, "command");
-    const ogem_json *settings = ogem_json_get(root, "settings");
-    if (command && (command->type != OGEM_JSON_STRING || strcmp(command->text, "run") != 0)) {
-        cli_error(cmd, "--config: %s was not written by 'ogem run'", path);
-        goto done;
-    }
-    if (!settings || settings->type != OGEM_JSON_OBJECT) {
-        cli_error(cmd, "--config: %s has no \"settings\" object (is it a run.json?)", path);
-        goto done;
-    }
-    for (const ogem_json *m = settings->child; m; m = m->next) {
-        /* "mu_star" -> "--mu-star" */
-        char name[64];
-        int k = snprintf(name, sizeof name, "--%s", m->key);
-        for (char *p = name + 2; k > 0 && *p; p++)
-            if (*p == '_') *p = '-';
-        int idx = cli_flag_index(cli_run_flags, RF_COUNT, name);
-        if (idx < 0 || !cli_run_replayable[idx]) {
-            cli_error(cmd, "--config: %s:%d: unknown setting \"%s\"", path, m->line, m->key);
-            goto done;
-        }
-        if (given[idx]) continue; /* the command line wins */
-        snprintf(msg, sizeof msg, "out of memory");
-        const char *t = setting_text(m, &cli_run_flags[idx], pool, msg, sizeof msg);
-        if (!t && m->type == OGEM_JSON_BOOL && !m->boolean) {
-            value[idx] = NULL; /* a switch that was off */
-            from_config[idx] = 1;
-            continue;
-        }
-        if (!t) {
-            cli_error(cmd, "--config: %s:%d: setting \"%s\": %s", path, m->line, m->key, msg);
-            goto done;
-        }
-        value[idx] = t;
-        from_config[idx] = 1;
-    }
-    rc = 0;
-done:
-    ogem_json_free(root);
     free(joined);
     return rc;
+}
+
+int cli_config_apply(const char *cmd, const char *path, const char **value, const unsigned char *given,
+                     unsigned char *from_config, cli_strings *pool)
+{
+    return cli_config_apply_table(cmd, path, "run", cli_run_flags, cli_run_replayable, RF_COUNT, value, given,
+                                  from_config, pool);
 }

@@ -20,11 +20,10 @@ typedef struct cli_command {
 
 static const cli_command commands[] = {
     { "run", cli_run_main, "gradient EM / EM from a batch of initializations; writes CSVs and run.json" },
-    /* Planned (each a src/cli_NAME.c declared in cli.h):
-     * { "escape",  cli_escape_main,  "escape times from bad regions, with sweeps" },
-     * { "compare", cli_compare_main, "compare two runs' outputs within tolerances" },
-     * { "info",    cli_info_main,    "devices, memory and build settings" },
-     * { "paper",   cli_paper_main,   "reproduce the paper's experiments with figures" }, */
+    { "paper", cli_paper_main, "reproduce the paper's experiments: data, report.md and figures" },
+    { "compare", ogem_cli_compare, "compare two runs' outputs within tolerances" },
+    { "info", ogem_cli_info, "devices, memory and build settings" },
+    { "escape", cli_escape_main, "escape times from bad regions (far:K:RADIUS), with sweeps and growth fits" },
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 

@@ -5,8 +5,9 @@
  * (same file system, so rename() is atomic), fsynced, and renamed into place
  * only when the whole run has succeeded; the directory is then fsynced so the
  * renames survive a crash. If anything fails before that, the temporary files
- * and any directories we created are removed: a failed or interrupted run
- * leaves --out as it found it.
+ * and any directories we created are removed: a failed run leaves --out as
+ * it found it. (An interrupted run commits its partial results and a
+ * checkpoint instead; see cli_ckpt.h.)
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_ckpt.h"
 #include "cli_run.h"
 #include "json.h"
 
@@ -115,8 +116,41 @@ static const char *path_name(ogem_gpu_path p)
     return p == OGEM_PATH_FUSED ? "fused" : p == OGEM_PATH_GEMM ? "gemm" : "auto";
 }
 
+void cli_run_settings_json(struct ogem_json_writer *w, const char *key, const cli_run_opts *o, int for_fingerprint)
+{
+    ogem_jw_begin_object(w, key);
+    ogem_jw_int(w, "dim", o->dim);
+    ogem_jw_int(w, "components", o->components);
+    ogem_jw_double_array(w, "weights", o->weights, o->components);
+    ogem_jw_double_array(w, "mu_star", o->mu_star, o->dim);
+    ogem_jw_int(w, "inits", o->inits);
+    ogem_jw_int(w, "steps", o->steps);
+    ogem_jw_double(w, "eta", o->eta);
+    ogem_jw_string(w, "algo", algo_name(o->algo));
+    ogem_jw_string(w, "estimator", o->estimator_text);
+    ogem_jw_bool(w, "subspace", o->subspace);
+    ogem_jw_string(w, "init", o->init_text);
+    ogem_jw_uint(w, "seed", o->seed);
+    ogem_jw_string(w, "log", o->log_text);
+    ogem_jw_int(w, "trace_inits", o->trace_inits);
+    ogem_jw_string(w, "device", device_name(o->device));
+    ogem_jw_string(w, "precision", o->precision == OGEM_PREC_FLOAT ? "float" : "double");
+    ogem_jw_string(w, "gpu_path", path_name(o->gpu_path));
+    if (!for_fingerprint) {
+        ogem_jw_int(w, "threads", o->threads);
+        ogem_jw_int(w, "checkpoint_every", o->checkpoint_every);
+    }
+    ogem_jw_end_object(w);
+}
+
 char *cli_run_json(const cli_run_opts *o, const ogem_solver_info *info, const cli_run_timing *tm,
                    int argc, char **argv)
+{
+    return cli_run_json_status(o, info, tm, argc, argv, NULL);
+}
+
+char *cli_run_json_status(const cli_run_opts *o, const ogem_solver_info *info, const cli_run_timing *tm,
+                          int argc, char **argv, const cli_run_status *status)
 {
     ogem_json_writer w;
     ogem_jw_init(&w);
@@ -129,27 +163,21 @@ char *cli_run_json(const cli_run_opts *o, const ogem_solver_info *info, const cl
     for (int a = 0; a < argc; a++) ogem_jw_string(&w, NULL, argv[a]);
     ogem_jw_end_array(&w);
 
+    /* complete, or interrupted with a checkpoint to continue from */
+    if (status && status->interrupted) {
+        ogem_jw_string(&w, "status", "interrupted");
+        ogem_jw_string(&w, "interrupted_by", status->signal_name ? status->signal_name : "signal");
+        ogem_jw_int(&w, "steps_done", status->steps_done);
+        char *hint = cli_resume_hint("run", o->out_dir);
+        ogem_jw_string(&w, "resume", hint ? hint : "ogem run --resume DIR");
+        free(hint);
+    } else {
+        ogem_jw_string(&w, "status", "complete");
+    }
+    if (status && status->resumed_from) ogem_jw_string(&w, "resumed_from", status->resumed_from);
+
     /* Replayed by --config: keys are the flag names with '_' for '-'. */
-    ogem_jw_begin_object(&w, "settings");
-    ogem_jw_int(&w, "dim", o->dim);
-    ogem_jw_int(&w, "components", o->components);
-    ogem_jw_double_array(&w, "weights", o->weights, o->components);
-    ogem_jw_double_array(&w, "mu_star", o->mu_star, o->dim);
-    ogem_jw_int(&w, "inits", o->inits);
-    ogem_jw_int(&w, "steps", o->steps);
-    ogem_jw_double(&w, "eta", o->eta);
-    ogem_jw_string(&w, "algo", algo_name(o->algo));
-    ogem_jw_string(&w, "estimator", o->estimator_text);
-    ogem_jw_bool(&w, "subspace", o->subspace);
-    ogem_jw_string(&w, "init", o->init_text);
-    ogem_jw_uint(&w, "seed", o->seed);
-    ogem_jw_string(&w, "log", o->log_text);
-    ogem_jw_int(&w, "trace_inits", o->trace_inits);
-    ogem_jw_string(&w, "device", device_name(o->device));
-    ogem_jw_string(&w, "precision", o->precision == OGEM_PREC_FLOAT ? "float" : "double");
-    ogem_jw_string(&w, "gpu_path", path_name(o->gpu_path));
-    ogem_jw_int(&w, "threads", o->threads);
-    ogem_jw_end_object(&w);
+    cli_run_settings_json(&w, "settings", o, 0);
 
     ogem_jw_begin_object(&w, "resolved");
     ogem_jw_string(&w, "weights_spec", o->weights_spec);

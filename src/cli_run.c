@@ -9,17 +9,25 @@
  *      streaming logged rows into the temporary files;
  *   4. write final.csv and run.json, fsync, rename everything into place;
  *   5. print a summary on stdout.
- * Any failure in 2-4, or SIGINT/SIGTERM, removes the temporary files (and the
- * directory if we created it).
+ * Any failure in 2-4 removes the temporary files (and the directory if we
+ * created it). SIGINT/SIGTERM stop the loop between two steps: a checkpoint
+ * (cli_ckpt.h) and the partial results (the rows logged so far, final.csv at
+ * the current means, run.json with "status": "interrupted") are committed,
+ * and the exit code is 130. --checkpoint-every K also checkpoints every K
+ * steps; --resume DIR continues from DIR/checkpoint.ogem and writes exactly
+ * what the uninterrupted run writes. The rows logged so far travel in the
+ * checkpoint, read back from the temporary files.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "cli_ckpt.h"
 #include "cli_run.h"
+#include "json.h"
 
 const cli_flag cli_run_flags[RF_COUNT] = {
     [RF_DIM] = { "--dim", CLI_FLAG_VALUE, "D", "2", "dimension d >= 1" },
@@ -47,13 +55,17 @@ const cli_flag cli_run_flags[RF_COUNT] = {
     [RF_CONFIG] = { "--config", CLI_FLAG_VALUE, "DIR/run.json", NULL,
                     "replay a run (its run.json or its directory); flags given here override it" },
     [RF_QUIET] = { "--quiet", CLI_FLAG_SWITCH, NULL, NULL, "no progress line, no summary" },
+    [RF_CHECKPOINT_EVERY] = { "--checkpoint-every", CLI_FLAG_VALUE, "K", "0",
+                              "write DIR/checkpoint.ogem every K steps (0: only on SIGINT/SIGTERM)" },
+    [RF_RESUME] = { "--resume", CLI_FLAG_VALUE, "DIR", NULL,
+                    "continue the run checkpointed in DIR with its settings (writes to DIR unless --out)" },
 };
 
 const unsigned char cli_run_replayable[RF_COUNT] = {
     [RF_DIM] = 1, [RF_COMPONENTS] = 1, [RF_WEIGHTS] = 1, [RF_MU_STAR] = 1, [RF_INITS] = 1,
     [RF_STEPS] = 1, [RF_ETA] = 1, [RF_ALGO] = 1, [RF_ESTIMATOR] = 1, [RF_SUBSPACE] = 1,
     [RF_INIT] = 1, [RF_SEED] = 1, [RF_LOG] = 1, [RF_TRACE_INITS] = 1, [RF_DEVICE] = 1,
-    [RF_PRECISION] = 1, [RF_GPU_PATH] = 1, [RF_THREADS] = 1,
+    [RF_PRECISION] = 1, [RF_GPU_PATH] = 1, [RF_THREADS] = 1, [RF_CHECKPOINT_EVERY] = 1,
 };
 
 static const char *const run_intro =
@@ -66,19 +78,21 @@ static const char *const run_epilogue =
     "  trajectory.csv  step,init,loss,max_dist,mean_dist2,update_norm (first --trace-inits inits)\n"
     "  aggregate.csv   step, then min,q1,median,q3,max over all inits of each metric\n"
     "  final.csv       init,component,mu_1..mu_d (a valid --init file:PATH)\n"
-    "  run.json        settings (replayable with --config), backend, timing\n"
+    "  run.json        settings (replayable with --config), backend, timing, status\n"
+    "  checkpoint.ogem only while a run is unfinished: --resume DIR continues it\n"
+    "\n"
+    "SIGINT/SIGTERM stop between two steps, commit the rows so far with a checkpoint,\n"
+    "and exit 130; 'ogem run --resume DIR' then writes what an uninterrupted run writes.\n"
     "\n"
     "examples:\n"
     "  ogem run --dim 10 --components 5 --inits 1024 --steps 10000 --out runs/a\n"
     "  ogem run --weights 0.5,0.3,0.2 --components 3 --algo em --estimator exact --subspace\n"
-    "  ogem run --config runs/a/run.json --out runs/a-replay";
-
-static volatile sig_atomic_t interrupted = 0;
-static void on_signal(int sig) { interrupted = sig; }
+    "  ogem run --config runs/a/run.json --out runs/a-replay\n"
+    "  ogem run --steps 1000000 --checkpoint-every 10000 --out runs/long; ogem run --resume runs/long";
 
 /* Statuses that mean "your request cannot be done as given" exit 2, like any
  * other bad input; the rest are failures of the run itself. */
-static int exit_code_for(ogem_status st)
+int cli_exit_code_for(ogem_status st)
 {
     switch (st) {
     case OGEM_ERR_INVALID:
@@ -90,7 +104,7 @@ static int exit_code_for(ogem_status st)
     }
 }
 
-static void fill_settings(const cli_run_opts *o, ogem_settings *s)
+void cli_run_fill_settings(const cli_run_opts *o, ogem_settings *s)
 {
     ogem_settings_default(s);
     s->dim = o->dim;
@@ -112,7 +126,7 @@ static void fill_settings(const cli_run_opts *o, ogem_settings *s)
     s->threads = o->threads;
 }
 
-static ogem_status initial_means(const cli_run_opts *o, double *mu)
+ogem_status cli_run_initial_means(const cli_run_opts *o, double *mu)
 {
     switch (o->init_kind) {
     case CLI_INIT_FILE:
@@ -151,6 +165,63 @@ static void print_summary(const cli_run_opts *o, const ogem_solver_info *info, c
     printf("\n  wrote %s/{trajectory,aggregate,final}.csv and run.json\n", o->out_dir);
 }
 
+/* run.json's replayable part, {"command": "run", "settings": {...}}, and the
+ * fingerprint of the settings that determine the results. */
+static char *config_text(const cli_run_opts *o, uint64_t *fingerprint)
+{
+    ogem_json_writer w;
+    ogem_jw_init(&w);
+    cli_run_settings_json(&w, NULL, o, 1);
+    const char *fp = ogem_jw_text(&w, NULL);
+    size_t ndata = o->estimator == OGEM_EST_DATA ? (size_t)o->samples * (size_t)o->dim : 0;
+    *fingerprint = fp ? cli_fingerprint("run", fp, o->data, ndata) : 0;
+    int ok = fp != NULL;
+    ogem_jw_free(&w);
+
+    ogem_jw_init(&w);
+    ogem_jw_begin_object(&w, NULL);
+    ogem_jw_string(&w, "command", "run");
+    cli_run_settings_json(&w, "settings", o, 0);
+    ogem_jw_end_object(&w);
+    size_t len;
+    const char *text = ogem_jw_text(&w, &len);
+    char *copy = ok && text ? malloc(len + 1) : NULL;
+    if (copy) memcpy(copy, text, len + 1);
+    ogem_jw_free(&w);
+    return copy;
+}
+
+/* Appends what f holds so far (a temporary output being streamed) to b as a
+ * str: the logged rows travel in the checkpoint. */
+static int put_file_so_far(cli_buf *b, FILE *f)
+{
+    if (fflush(f) != 0) return -1;
+    long end = ftell(f);
+    if (end < 0) return -1;
+    cli_buf_put_u64(b, (uint64_t)end);
+    char chunk[1 << 15];
+    for (off_t pos = 0; pos < (off_t)end;) {
+        size_t want = (size_t)((off_t)end - pos) < sizeof chunk ? (size_t)((off_t)end - pos) : sizeof chunk;
+        ssize_t got = pread(fileno(f), chunk, want, pos);
+        if (got <= 0) return -1;
+        cli_buf_put(b, chunk, (size_t)got);
+        pos += got;
+    }
+    return b->failed ? -1 : 0;
+}
+
+static int write_checkpoint(const cli_run_opts *o, ogem_solver *solver, uint64_t fp, const char *config, FILE *traj,
+                            FILE *agg, char *msg, size_t len)
+{
+    cli_buf blob = { 0 };
+    cli_ckpt_begin_blob(&blob, "run", config);
+    int rc = put_file_so_far(&blob, traj) || put_file_so_far(&blob, agg) ? -1 : 0;
+    if (rc) snprintf(msg, len, "cannot read back the rows logged so far");
+    else rc = cli_ckpt_write(o->out_dir, solver, fp, &blob, msg, len);
+    cli_buf_free(&blob);
+    return rc;
+}
+
 int cli_run_main(int argc, char **argv)
 {
     const char *cmd = "run";
@@ -159,13 +230,15 @@ int cli_run_main(int argc, char **argv)
     unsigned char given[RF_COUNT], from_config[RF_COUNT] = { 0 };
     cli_strings pool = { 0 };
     cli_run_opts o;
+    cli_resume res;
     ogem_solver *solver = NULL;
     double *mu = NULL, *scratch = NULL;
     ogem_metrics *metrics = NULL;
     cli_outdir *out = NULL;
+    char *config = NULL;
     char msg[1024];
     int rc = CLI_EXIT_USAGE;
-    int have_opts = 0;
+    int have_opts = 0, have_resume = 0, ckpt_written = 0, ckpt_preexisting = 1;
 
     int pr = cli_parse_flags(cmd, cli_run_flags, RF_COUNT, argc, argv, value, given);
     if (pr == CLI_PARSE_HELP) {
@@ -175,18 +248,53 @@ int cli_run_main(int argc, char **argv)
     if (pr != CLI_PARSE_OK) return CLI_EXIT_USAGE;
 
     /* ---- 1. validate everything ------------------------------------------------- */
-    if (value[RF_CONFIG] && cli_config_apply(cmd, value[RF_CONFIG], value, given, from_config, &pool) != 0)
+    const char *origin = value[RF_CONFIG];
+    if (value[RF_RESUME]) {
+        /* The checkpoint holds the settings; flags given here must agree. */
+        if (value[RF_CONFIG]) {
+            cli_error(cmd, "--resume: cannot be combined with --config (the checkpoint holds the settings)");
+            goto done;
+        }
+        if (cli_resume_load(cmd, value[RF_RESUME], &res) != 0) goto done;
+        have_resume = 1;
+        origin = res.path;
+        if (cli_config_apply_text(cmd, "--resume", res.path, res.config, res.config_len, "run", cli_run_flags,
+                                  cli_run_replayable, RF_COUNT, value, given, from_config, &pool) != 0)
+            goto done;
+        if (!given[RF_OUT]) value[RF_OUT] = value[RF_RESUME];
+    } else if (value[RF_CONFIG] && cli_config_apply(cmd, value[RF_CONFIG], value, given, from_config, &pool) != 0) {
         goto done;
+    }
     for (int i = 0; i < RF_COUNT; i++) {
         label[i] = cli_run_flags[i].name;
         if (from_config[i]) {
-            snprintf(msg, sizeof msg, "%s (from %s)", cli_run_flags[i].name, value[RF_CONFIG]);
+            snprintf(msg, sizeof msg, "%s (from %s)", cli_run_flags[i].name, origin);
             const char *l = cli_strings_add(&pool, msg);
             if (l) label[i] = l;
         }
     }
     if (cli_run_opts_build(cmd, value, label, &o) != 0) goto done;
     have_opts = 1;
+
+    uint64_t fingerprint = 0;
+    config = config_text(&o, &fingerprint);
+    if (!config) {
+        cli_error(cmd, "out of memory");
+        rc = CLI_EXIT_FAILURE;
+        goto done;
+    }
+    const unsigned char *traj_text = NULL, *agg_text = NULL;
+    size_t traj_len = 0, agg_len = 0;
+    if (have_resume) {
+        if (cli_resume_check(cmd, &res, fingerprint, config) != 0) goto done;
+        traj_text = cli_rd_str(&res.payload, &traj_len);
+        agg_text = cli_rd_str(&res.payload, &agg_len);
+        if (res.payload.failed || res.ck.R != o.inits || res.ck.n != o.components || res.ck.d != o.dim ||
+            res.ck.step > o.steps) {
+            cli_error(cmd, "--resume: %s is inconsistent with its own settings (corrupt?)", res.path);
+            goto done;
+        }
+    }
 
     const long R = o.inits;
     const size_t nmu = (size_t)R * (size_t)o.components * (size_t)o.dim;
@@ -200,20 +308,24 @@ int cli_run_main(int argc, char **argv)
     }
 
     ogem_settings s;
-    fill_settings(&o, &s);
+    cli_run_fill_settings(&o, &s);
     msg[0] = '\0';
     ogem_status st = ogem_solver_create(&solver, &s, msg, sizeof msg);
     if (st != OGEM_OK) {
         cli_error(cmd, "%s", msg[0] ? msg : ogem_status_string(st));
-        rc = exit_code_for(st);
+        rc = cli_exit_code_for(st);
         goto done;
     }
-    st = initial_means(&o, mu);
+    st = cli_run_initial_means(&o, mu);
     if (st == OGEM_OK) st = ogem_solver_set_means(solver, mu);
     if (st != OGEM_OK) {
         const char *e = ogem_solver_error(solver);
         cli_error(cmd, "%s: %s", label[RF_INIT], e && *e ? e : ogem_status_string(st));
-        rc = exit_code_for(st);
+        rc = cli_exit_code_for(st);
+        goto done;
+    }
+    if (have_resume && ogem_checkpoint_restore(solver, &res.ck) != OGEM_OK) {
+        cli_error(cmd, "--resume: %s does not fit these settings", res.path);
         goto done;
     }
 
@@ -223,6 +335,7 @@ int cli_run_main(int argc, char **argv)
         cli_error(cmd, "%s: %s", label[RF_OUT], msg);
         goto done;
     }
+    ckpt_preexisting = cli_ckpt_exists(o.out_dir);
     FILE *traj = cli_outdir_create(out, "trajectory.csv", msg, sizeof msg);
     FILE *agg = traj ? cli_outdir_create(out, "aggregate.csv", msg, sizeof msg) : NULL;
     FILE *fin = agg ? cli_outdir_create(out, "final.csv", msg, sizeof msg) : NULL;
@@ -233,31 +346,35 @@ int cli_run_main(int argc, char **argv)
     }
     static char traj_buf[1 << 16];
     setvbuf(traj, traj_buf, _IOFBF, sizeof traj_buf);
-    cli_trajectory_header(traj);
-    cli_aggregate_header(agg);
+    if (have_resume) {
+        /* The rows the interrupted run had logged, headers included. */
+        fwrite(traj_text, 1, traj_len, traj);
+        fwrite(agg_text, 1, agg_len, agg);
+    } else {
+        cli_trajectory_header(traj);
+        cli_aggregate_header(agg);
+    }
 
     /* ---- 3. the run -------------------------------------------------------------------- */
     rc = CLI_EXIT_FAILURE;
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C kills at once */
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-
+    const long t0 = ogem_solver_step_index(solver);
+    long next_log = 0;
+    while (next_log < o.n_log_steps && o.log_steps[next_log] < t0) next_log++;
+    cli_stop_install();
     cli_progress progress;
     cli_progress_init(&progress, o.quiet, o.steps + 1);
     double t_solve = cli_now();
-    long next_log = 0;
-    for (long t = 0; t <= o.steps; t++) {
-        if (interrupted) break;
+    int failed = 0;
+    long t;
+    for (t = t0; t <= o.steps; t++) {
+        if (cli_stop_requested()) break;
         st = ogem_solver_step(solver, t < o.steps, metrics);
         if (st != OGEM_OK) {
             cli_progress_done(&progress);
             const char *e = ogem_solver_error(solver);
             cli_error(cmd, "step %ld: %s", t, e && *e ? e : ogem_status_string(st));
-            rc = exit_code_for(st);
+            rc = cli_exit_code_for(st);
+            failed = 1;
             break;
         }
         if (next_log < o.n_log_steps && o.log_steps[next_log] == t) {
@@ -266,18 +383,33 @@ int cli_run_main(int argc, char **argv)
             next_log++;
         }
         cli_progress_update(&progress, t + 1);
+        if (t < o.steps) {
+            if (o.checkpoint_every > 0 && (t + 1) % o.checkpoint_every == 0) {
+                if (write_checkpoint(&o, solver, fingerprint, config, traj, agg, msg, sizeof msg) != 0) {
+                    cli_progress_done(&progress);
+                    cli_error(cmd, "%s", msg);
+                    failed = 1;
+                    ckpt_written = 1; /* perhaps half-way: clean up */
+                    break;
+                }
+                ckpt_written = 1;
+            }
+            cli_stop_count_step();
+        }
     }
     cli_run_timing tm = { 0, cli_now() - t_solve, o.steps + 1 };
     cli_progress_done(&progress);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    cli_stop_restore();
+    if (failed) goto done;
+    const int interrupted = t <= o.steps;
     if (interrupted) {
-        cli_error(cmd, "interrupted (%s); nothing written to %s", interrupted == SIGINT ? "SIGINT" : "SIGTERM",
-                  o.out_dir);
-        rc = CLI_EXIT_INTERRUPTED;
-        goto done;
+        /* Between steps t - 1 and t: the state continues exactly from here. */
+        ckpt_written = 1;
+        if (write_checkpoint(&o, solver, fingerprint, config, traj, agg, msg, sizeof msg) != 0) {
+            cli_error(cmd, "interrupted, and %s", msg);
+            goto done;
+        }
     }
-    if (st != OGEM_OK) goto done;
 
     /* ---- 4. final state, run.json, commit -------------------------------------------------- */
     st = ogem_solver_get_means(solver, mu);
@@ -291,7 +423,8 @@ int cli_run_main(int argc, char **argv)
     }
     cli_final_csv(fin, mu, R, o.components, o.dim);
     tm.wall_seconds = cli_now() - t_start;
-    char *json = cli_run_json(&o, &info, &tm, argc, argv);
+    cli_run_status status = { interrupted, cli_stop_name(), t, have_resume ? res.dir : NULL };
+    char *json = cli_run_json_status(&o, &info, &tm, argc, argv, &status);
     if (!json) {
         cli_error(cmd, "out of memory writing run.json");
         goto done;
@@ -304,18 +437,32 @@ int cli_run_main(int argc, char **argv)
         cli_error(cmd, "%s: %s", label[RF_OUT], msg);
         goto done;
     }
+    if (interrupted) {
+        char *hint = cli_resume_hint("run", o.out_dir);
+        cli_error(cmd, "interrupted (%s) after %ld of %ld steps; partial results and a checkpoint are in %s; "
+                  "continue with: %s", cli_stop_name(), t, o.steps, o.out_dir, hint ? hint : "--resume");
+        free(hint);
+        rc = CLI_EXIT_INTERRUPTED;
+        goto done;
+    }
+    /* Complete: the checkpoint has served its purpose. */
+    cli_ckpt_remove(o.out_dir);
     rc = CLI_EXIT_OK;
 
     /* ---- 5. summary ------------------------------------------------------------------------ */
     if (!o.quiet) print_summary(&o, &info, metrics, &tm, scratch);
 
 done:
+    if (rc != CLI_EXIT_OK && rc != CLI_EXIT_INTERRUPTED && ckpt_written && !ckpt_preexisting)
+        cli_ckpt_remove(o.out_dir); /* a failed run leaves nothing behind */
     if (out) cli_outdir_abort(out);
     if (solver) ogem_solver_destroy(solver);
     free(mu);
     free(metrics);
     free(scratch);
+    free(config);
     if (have_opts) cli_run_opts_free(&o);
+    if (have_resume) cli_resume_free(&res);
     cli_strings_free(&pool);
     return rc;
 }

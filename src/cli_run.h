@@ -15,6 +15,7 @@ enum cli_run_flag {
     RF_DIM, RF_COMPONENTS, RF_WEIGHTS, RF_MU_STAR, RF_INITS, RF_STEPS, RF_ETA, RF_ALGO,
     RF_ESTIMATOR, RF_SUBSPACE, RF_INIT, RF_SEED, RF_LOG, RF_TRACE_INITS, RF_DEVICE,
     RF_PRECISION, RF_GPU_PATH, RF_THREADS, RF_OUT, RF_CONFIG, RF_QUIET,
+    RF_CHECKPOINT_EVERY, RF_RESUME,
     RF_COUNT
 };
 extern const cli_flag cli_run_flags[RF_COUNT];
@@ -65,7 +66,16 @@ typedef struct cli_run_opts {
     const char *out_dir;
     const char *config_path; /* NULL unless --config                    */
     int quiet;
+    long checkpoint_every;   /* 0: checkpoints only on SIGINT/SIGTERM   */
+    const char *resume_dir;  /* NULL unless --resume                    */
 } cli_run_opts;
+
+/* The solver settings of o (pointers into o), and its initial means. */
+void cli_run_fill_settings(const cli_run_opts *o, ogem_settings *s);
+ogem_status cli_run_initial_means(const cli_run_opts *o, double *mu);
+/* Exit code for a library status: 2 for requests that cannot be done as given
+ * (invalid, unsupported, no device, I/O), 1 for failures of the run itself. */
+int cli_exit_code_for(ogem_status st);
 
 /* Validates the flag texts (value[i] for flag i; label[i] names it in
  * messages) and reads the data/init files. 0 on success; else the one error
@@ -93,6 +103,17 @@ void cli_strings_free(cli_strings *s);
  * printing one line if the file is unreadable or not a run.json. */
 int cli_config_apply(const char *cmd, const char *path, const char **value, const unsigned char *given,
                      unsigned char *from_config, cli_strings *pool);
+/* The same for any subcommand's flag table: PATH's "command" must be
+ * command_name ("run", "escape"). */
+int cli_config_apply_table(const char *cmd, const char *path, const char *command_name, const cli_flag *flags,
+                           const unsigned char *replayable, int nflags, const char **value,
+                           const unsigned char *given, unsigned char *from_config, cli_strings *pool);
+/* The same from a run.json's text held in memory (a checkpoint's copy);
+ * `flag` and `origin` name it in messages ("--resume", "DIR/checkpoint.ogem"). */
+int cli_config_apply_text(const char *cmd, const char *flag, const char *origin, const char *text, size_t len,
+                          const char *command_name, const cli_flag *flags, const unsigned char *replayable,
+                          int nflags, const char **value, const unsigned char *given, unsigned char *from_config,
+                          cli_strings *pool);
 
 /* ---- output directory, written atomically (cli_outdir.c) ---------------------- */
 
@@ -131,6 +152,24 @@ typedef struct cli_run_timing {
 /* run.json's text (malloc'd, NUL-terminated), or NULL if out of memory. */
 char *cli_run_json(const cli_run_opts *o, const ogem_solver_info *info, const cli_run_timing *tm,
                    int argc, char **argv);
+
+/* How a run ended, for run.json: complete, or interrupted after steps_done
+ * steps (a checkpoint in --out continues it). */
+typedef struct cli_run_status {
+    int interrupted;         /* 0: complete                             */
+    const char *signal_name; /* "SIGINT" or "SIGTERM"                   */
+    long steps_done;
+    const char *resumed_from;/* --resume DIR, or NULL                   */
+} cli_run_status;
+char *cli_run_json_status(const cli_run_opts *o, const ogem_solver_info *info, const cli_run_timing *tm,
+                          int argc, char **argv, const cli_run_status *status);
+
+/* The "settings" object of run.json (what --config and --resume replay),
+ * written as member `key` of w's open object (key NULL: a top-level value).
+ * With for_fingerprint, the settings that cannot change the results
+ * (--threads, --checkpoint-every) are left out. */
+struct ogem_json_writer;
+void cli_run_settings_json(struct ogem_json_writer *w, const char *key, const cli_run_opts *o, int for_fingerprint);
 /* samples x components x inits x evaluations, or 0 when there is no sample
  * count (exact). */
 double cli_run_sci(const cli_run_opts *o, long evaluations);

@@ -438,6 +438,15 @@ int cli_run_opts_build(const char *cmd, const char *const *value, const char *co
     o->out_dir = V(RF_OUT);
     o->config_path = V(RF_CONFIG);
     o->quiet = V(RF_QUIET) != NULL;
+    /* NULL (a caller that fills only some flags) means the default: none. */
+    if (V(RF_CHECKPOINT_EVERY) &&
+        cli_parse_long(cmd, L(RF_CHECKPOINT_EVERY), V(RF_CHECKPOINT_EVERY), 0, LONG_MAX, &o->checkpoint_every))
+        goto fail;
+    if (V(RF_RESUME) && !*V(RF_RESUME)) {
+        cli_error(cmd, "%s: needs a directory name", L(RF_RESUME));
+        goto fail;
+    }
+    o->resume_dir = V(RF_RESUME);
 
     /* Files last: every cheap check has passed by now. */
     if (data_path && read_data(cmd, L(RF_ESTIMATOR), data_path, o)) goto fail;

@@ -4,12 +4,24 @@
  * seed or offset costs milliseconds (it re-primes its buffers), while
  * consecutive draws simply continue. A step that is not the next one in order
  * (a resumed run, a seek) sets the offset explicitly to step * count, which is
- * where the uninterrupted sequence would be. */
+ * where the uninterrupted sequence would be.
+ *
+ * Caveat, measured with cuRAND 13's host Philox generator: consecutive draws
+ * equal "set the offset, then draw" only for the first 2^18 values after an
+ * offset was set; past that the continuing stream differs. So the offset is
+ * set again before any draw that would cross 2^18 values since the last one
+ * (once every 2^18 / count steps): the draws then stay exactly the plan's
+ * (offset step * count, as the GPU sets it every step), whatever step a run
+ * was resumed or sought at. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "host_points.h"
 #include "sample_math.h"
+
+/* Values a host Philox stream may run on after its offset was set before it
+ * stops matching a freshly set offset (see above). */
+#define OGEM_HOST_STREAM_BLOCK (1ull << 18)
 
 #define CURAND_TRY(call)                                                              \
     do {                                                                              \
@@ -90,6 +102,7 @@ ogem_status ogem_host_points_init(ogem_host_points *hp, const ogem_point_spec *s
         CURAND_TRY(curandSetPseudoRandomGeneratorSeed(hp->gen, ogem_stream_seed(hp->seed, OGEM_STREAM_MC)));
         CURAND_TRY(curandSetGeneratorOffset(hp->gen, 0));
         hp->next_step = 0;
+        hp->offset_step = 0;
         return OGEM_OK;
     case OGEM_EST_QMC: {
         hp->sobol = malloc(sizeof(unsigned long long) * (size_t)hp->N * hp->K);
@@ -116,8 +129,11 @@ ogem_status ogem_host_points_prepare(ogem_host_points *hp, long step, char *msg,
 {
     if (hp->kind == OGEM_EST_MC && step != hp->current_step) {
         long count = ogem_mc_draw_count(hp->N, hp->K), half = (hp->N / 2) * hp->K;
-        if (step != hp->next_step)
+        const unsigned long long since = (unsigned long long)(step + 1 - hp->offset_step) * (unsigned long long)count;
+        if (step != hp->next_step || since > OGEM_HOST_STREAM_BLOCK) {
             CURAND_TRY(curandSetGeneratorOffset(hp->gen, (unsigned long long)step * (unsigned long long)count));
+            hp->offset_step = step;
+        }
         CURAND_TRY(curandGenerateNormalDouble(hp->gen, hp->draw, (size_t)count, 0.0, 1.0));
         hp->next_step = step + 1;
         /* antithetic pairs: rows N/2 + j are the negated rows j */

@@ -18,6 +18,7 @@ typedef struct ogem_host_points {
     unsigned long long *sobol; /* qmc: K x N raw Sobol integers          */
     curandGenerator_t gen;   /* mc only: kept so draws stream on          */
     long next_step;          /* mc: the step the generator is positioned at */
+    long offset_step;        /* mc: the step whose offset was set last      */
     long current_step;       /* step whose points p holds (-1: none)      */
 } ogem_host_points;
 

@@ -37,7 +37,7 @@ void ogem_eval_scratch_free(ogem_eval_scratch *ws)
 }
 
 void ogem_eval_lines(int n, int K, const double *a, const double *c,
-                     const double *pts, long ldp, long P, const double *w, ogem_eval_scratch *ws,
+                     const double *pts, long ldp, long P, const double *logw, ogem_eval_scratch *ws,
                      double *log_mass, double *cond_mean, double *mean_lse)
 {
     const long C = OGEM_CHUNK;
@@ -54,8 +54,8 @@ void ogem_eval_lines(int n, int K, const double *a, const double *c,
         const double *PT = pts + base;           /* dimension k of point j: PT[k * ldp + j] */
 
         for (long j = 0; j < cnt; j++) {
-            W[j] = w ? w[base + j] : 1.0;
-            LW[j] = w ? log(W[j]) : 0.0;
+            LW[j] = logw ? logw[base + j] : 0.0;
+            W[j] = logw ? exp(LW[j]) : 1.0;
             wsum += W[j];
         }
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "cli_test_util.h" /* tu_*: spawning with an environment, for the checkpoint tests */
 
 extern char **environ;
 
@@ -163,7 +164,7 @@ static int dir_entries(const char *path)
 
 static int same_file(const char *a, const char *b)
 {
-    size_t la, lb;
+    size_t la = 0, lb = 0;
     char *x = slurp(a, &la), *y = slurp(b, &lb);
     int same = x && y && la == lb && memcmp(x, y, la) == 0;
     free(x);
@@ -636,4 +637,159 @@ Test(cli, version_and_help)
     free_result(&r);
     rm_rf(tmp);
     free(tmp);
+}
+
+/* ---- checkpoints, interruptions, --resume ----------------------------------------------- */
+
+/* Interrupted after step 17 of 40 (the test hook acts like SIGINT there):
+ * exit 130, the partial results and a checkpoint are committed; --resume
+ * then writes exactly the bytes of the uninterrupted run. */
+Test(cli_checkpoint, run_resume_is_byte_identical)
+{
+    char *tmp = tu_tmpdir(), *a = tu_path(tmp, "a"), *b = tu_path(tmp, "b");
+    const char *args_a[] = { "run", "--dim", "2", "--components", "3", "--inits", "5", "--steps", "40", "--estimator",
+                             "mc:256", "--log", "every:1", "--trace-inits", "3", "--checkpoint-every", "5",
+                             "--threads", "1", "--quiet", "--out", a, NULL };
+    tu_result r = tu_run(tmp, args_a);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    tu_free_result(&r);
+    char *ck_a = tu_path(a, "checkpoint.ogem");
+    cr_expect_not(tu_exists(ck_a), "a completed run keeps no checkpoint");
+    free(ck_a);
+
+    const char *args_b[] = { "run", "--dim", "2", "--components", "3", "--inits", "5", "--steps", "40", "--estimator",
+                             "mc:256", "--log", "every:1", "--trace-inits", "3", "--checkpoint-every", "5",
+                             "--threads", "1", "--quiet", "--out", b, NULL };
+    const char *env[] = { "OGEM_TEST_STOP_AFTER_STEP=17", NULL };
+    r = tu_run_env(tmp, env, args_b);
+    cr_assert_eq(r.status, 130, "exit %d: %s", r.status, r.err);
+    cr_expect_eq(tu_count_lines(r.err), 1, "%s", r.err);
+    cr_expect_not_null(strstr(r.err, "--resume"), "%s", r.err);
+    tu_free_result(&r);
+    char *ck = tu_path(b, "checkpoint.ogem"), *js = tu_path(b, "run.json"), *agg = tu_path(b, "aggregate.csv");
+    char *fin = tu_path(b, "final.csv");
+    cr_assert(tu_exists(ck));
+    cr_expect_eq(tu_file_lines(agg), 1 + 17, "rows for steps 0..16");
+    cr_expect_eq(tu_file_lines(fin), 1 + 5 * 3, "final.csv at the current means");
+    ogem_json *root = tu_load_json(js);
+    cr_expect_str_eq(ogem_json_get(root, "status")->text, "interrupted");
+    cr_expect_eq(ogem_json_get(root, "steps_done")->number, 17);
+    cr_expect_not_null(strstr(ogem_json_get(root, "resume")->text, "ogem run --resume"));
+    ogem_json_free(root);
+
+    const char *resume[] = { "run", "--resume", b, "--quiet", NULL };
+    r = tu_run(tmp, resume);
+    cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+    tu_free_result(&r);
+    cr_expect(tu_same_in(a, b, "trajectory.csv"), "trajectory.csv differs after resume");
+    cr_expect(tu_same_in(a, b, "aggregate.csv"), "aggregate.csv differs after resume");
+    cr_expect(tu_same_in(a, b, "final.csv"), "final.csv differs after resume");
+    cr_expect_not(tu_exists(ck), "checkpoint left after the run completed");
+    root = tu_load_json(js);
+    cr_expect_str_eq(ogem_json_get(root, "status")->text, "complete");
+    ogem_json_free(root);
+    free(ck); free(js); free(agg); free(fin);
+    tu_rm_rf(tmp);
+    free(a); free(b); free(tmp);
+}
+
+/* SIGTERM to a running `ogem run --checkpoint-every 5`: exit 130 with a
+ * checkpoint and the partial results; resuming it with another setting is
+ * refused (exit 2, naming the setting) and leaves it as it was. */
+Test(cli_checkpoint, sigterm_leaves_checkpoint_and_partial_results)
+{
+    char *tmp = tu_tmpdir(), *out = tu_path(tmp, "out");
+    const char *args[] = { "run", "--dim", "2", "--components", "2", "--inits", "2", "--steps", "100000000",
+                           "--estimator", "mc:64", "--checkpoint-every", "5", "--threads", "1", "--quiet", "--out", out,
+                           NULL };
+    pid_t pid = tu_spawn(tmp, NULL, args);
+    char *ck = tu_path(out, "checkpoint.ogem");
+    cr_expect(tu_wait_for_file(ck, 60), "no checkpoint within 60 s");
+    kill(pid, SIGTERM);
+    tu_result r = tu_wait(tmp, pid);
+    cr_assert_eq(r.status, 130, "exit %d: %s", r.status, r.err);
+    cr_expect_not_null(strstr(r.err, "SIGTERM"), "%s", r.err);
+    tu_free_result(&r);
+    static const char *const names[] = { "trajectory.csv", "aggregate.csv", "final.csv", "run.json" };
+    for (int i = 0; i < 4; i++) {
+        char *p = tu_path(out, names[i]);
+        cr_expect(tu_exists(p), "%s missing after SIGTERM", names[i]);
+        free(p);
+    }
+    cr_expect(tu_exists(ck));
+    cr_expect_eq(tu_dir_entries(out), 5, "four outputs and the checkpoint, no temporary files");
+    char *js = tu_path(out, "run.json");
+    ogem_json *root = tu_load_json(js);
+    cr_expect_str_eq(ogem_json_get(root, "status")->text, "interrupted");
+    cr_expect_str_eq(ogem_json_get(root, "interrupted_by")->text, "SIGTERM");
+    cr_expect_gt(ogem_json_get(root, "steps_done")->number, 4);
+    ogem_json_free(root);
+
+    size_t before_len = 0;
+    char *before = tu_slurp(ck, &before_len);
+    const char *mismatch[] = { "run", "--resume", out, "--eta", "0.5", "--quiet", NULL };
+    r = tu_run(tmp, mismatch);
+    cr_expect_eq(r.status, 2, "exit %d: %s", r.status, r.err);
+    cr_expect_eq(tu_count_lines(r.err), 1, "%s", r.err);
+    cr_expect_not_null(strstr(r.err, "--eta"), "%s", r.err);
+    tu_free_result(&r);
+    size_t after_len = 0;
+    char *after = tu_slurp(ck, &after_len);
+    cr_expect(before && after && before_len == after_len && memcmp(before, after, before_len) == 0,
+              "a refused resume changed the checkpoint");
+    free(before);
+    free(after);
+
+    /* Resuming with the same settings continues; stop it again at once. */
+    const char *resume[] = { "run", "--resume", out, "--quiet", NULL };
+    const char *env[] = { "OGEM_TEST_STOP_AFTER_STEP=3", NULL };
+    r = tu_run_env(tmp, env, resume);
+    cr_expect_eq(r.status, 130, "exit %d: %s", r.status, r.err);
+    tu_free_result(&r);
+    root = tu_load_json(js);
+    cr_expect_not_null(ogem_json_get(root, "resumed_from"));
+    ogem_json_free(root);
+    free(js);
+    free(ck);
+    tu_rm_rf(tmp);
+    free(out); free(tmp);
+}
+
+/* With --checkpoint-every, a run that fails after --out was opened (the
+ * exact estimator refuses more than two directions of difference at the first
+ * step) still leaves nothing behind: no checkpoint, no directory. */
+Test(cli_checkpoint, failed_run_with_checkpoints_leaves_nothing)
+{
+    char *tmp = tu_tmpdir(), *out = tu_path(tmp, "deep/out");
+    const char *args[] = { "run", "--dim", "8", "--components", "8", "--inits", "2", "--steps", "2",
+                           "--estimator", "exact", "--checkpoint-every", "1", "--out", out, "--quiet", NULL };
+    tu_result r = tu_run(tmp, args);
+    cr_expect_neq(r.status, 0);
+    cr_expect_neq(r.status, 130);
+    tu_free_result(&r);
+    cr_expect_not(tu_exists(out));
+    tu_rm_rf(tmp);
+    free(out); free(tmp);
+}
+
+BAD_INPUT_TEST(checkpoint_every_negative, "--checkpoint-every", "--checkpoint-every", "-3")
+BAD_INPUT_TEST(resume_missing_dir, "--resume", "--resume", "/nonexistent/ogem-run")
+BAD_INPUT_TEST(resume_with_config, "--resume", "--resume", "/tmp", "--config", "/tmp")
+
+/* --resume on a directory whose run completed (no checkpoint left). */
+Test(cli_bad_input, resume_without_checkpoint)
+{
+    char *tmp = tu_tmpdir(), *a = tu_path(tmp, "a");
+    const char *args[] = { "run", SMALL, "--out", a, NULL };
+    tu_result r = tu_run(tmp, args);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    tu_free_result(&r);
+    const char *resume[] = { "run", "--resume", a, NULL };
+    r = tu_run(tmp, resume);
+    cr_expect_eq(r.status, 2);
+    cr_expect_eq(tu_count_lines(r.err), 1, "%s", r.err);
+    cr_expect_not_null(strstr(r.err, "checkpoint.ogem"), "%s", r.err);
+    tu_free_result(&r);
+    tu_rm_rf(tmp);
+    free(a); free(tmp);
 }
