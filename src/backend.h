@@ -61,10 +61,16 @@ ogem_status ogem_backend_cpu_create(ogem_backend **out, const ogem_point_spec *s
 ogem_status ogem_backend_gpu_create(ogem_backend **out, const ogem_point_spec *spec, char *msg, size_t len);
 
 /* ---- the sampling plan both backends follow (sample_plan.c) ----------------
- * mc:    a Philox4_32_10 generator seeded with ogem_stream_seed(seed, MC),
- *        ordering CURAND_ORDERING_PSEUDO_DEFAULT; step t generates
- *        ogem_mc_draw_count() standard normal doubles at offset t * count into
- *        the first half of an N x K array, row-major; row N/2 + j = -row j.
+ * mc:    steps come in groups of G = ogem_mc_group_steps(N, K); group g is one
+ *        draw of G * ogem_mc_draw_count(N, K) standard normal doubles from a
+ *        Philox4_32_10 generator seeded with ogem_mc_group_seed(seed, g), offset
+ *        0, ordering CURAND_ORDERING_PSEUDO_DEFAULT; step t = g G + j takes the
+ *        j-th slice of count values, whose first (N/2) K fill the first half of
+ *        an N x K row-major array; row N/2 + j = -row j (antithetic pairs).
+ *        Why groups: cuRAND's generators produce blocks of 2^18 values, so
+ *        every reseed costs a whole block on the host; and draws at offsets
+ *        t * count overlap for counts near 2^18 (measured: 50% shared at
+ *        2^18), so each group gets its own seed instead of an offset.
  * fixed: the same with stream FIXED, one draw of N * K (rounded up to even) at
  *        offset 0.
  * qmc:   CURAND_RNG_QUASI_SCRAMBLED_SOBOL64 in K dimensions, the first N points
@@ -74,6 +80,8 @@ ogem_status ogem_backend_gpu_create(ogem_backend **out, const ogem_point_spec *s
 enum { OGEM_STREAM_MC = 1, OGEM_STREAM_FIXED = 2, OGEM_STREAM_QMC = 3, OGEM_STREAM_INIT = 4 };
 uint64_t ogem_stream_seed(uint64_t seed, int stream);
 long ogem_mc_draw_count(long N, int K);     /* (N/2) * K rounded up to even */
+long ogem_mc_group_steps(long N, int K);    /* max(1, 2^18 / count)         */
+uint64_t ogem_mc_group_seed(uint64_t seed, long group);
 long ogem_fixed_draw_count(long N, int K);  /* N * K rounded up to even     */
 uint64_t ogem_qmc_shift(uint64_t seed, long step, int dim);
 

@@ -15,15 +15,13 @@ enum {
     CLI_EXIT_OK = 0,
     CLI_EXIT_FAILURE = 1,     /* the run itself failed (device, memory, disk)  */
     CLI_EXIT_USAGE = 2,       /* bad input: a flag, a value, a file            */
-    CLI_EXIT_INTERRUPTED = 130 /* SIGINT/SIGTERM: nothing was left in --out    */
+    CLI_EXIT_INTERRUPTED = 130 /* SIGINT/SIGTERM: partial results + checkpoint */
 };
 
 int cli_run_main(int argc, char **argv);
-/* Future subcommands (issues 3-5):
- * int cli_escape_main(int argc, char **argv);
- * int cli_compare_main(int argc, char **argv);
- * int cli_info_main(int argc, char **argv);
- * int cli_paper_main(int argc, char **argv);
- */
+int cli_paper_main(int argc, char **argv);
+int ogem_cli_compare(int argc, char **argv); /* cli_compare.c */
+int ogem_cli_info(int argc, char **argv);    /* cli_info.c    */
+int cli_escape_main(int argc, char **argv); /* cli_escape.c */
 
 #endif /* OGEM_CLI_H */

@@ -492,6 +492,7 @@ static int make_solver(const char *cmd, const cli_run_opts *o, const char *init_
         *rc = cli_exit_code_for(st);
         return -1;
     }
+    cli_device_notice(cmd, s.device, *out, o->quiet);
     double *mu = malloc((size_t)o->inits * (size_t)o->components * (size_t)o->dim * sizeof *mu);
     st = mu ? cli_run_initial_means(o, mu) : OGEM_ERR_NOMEM;
     if (st == OGEM_OK) st = ogem_solver_set_means(*out, mu);

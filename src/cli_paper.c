@@ -388,13 +388,17 @@ int cli_paper_main(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     c.device = (ogem_device)dev;
+    if (c.device == OGEM_DEVICE_GPU && ogem_gpu_count() == 0) {
+        cli_error(CMD, "--device: gpu was requested but no usable CUDA device was found (use auto or cpu)");
+        return CLI_EXIT_USAGE;
+    }
     if (given[PF_QUICK]) {
-        c.plan = (paper_plan){.conv_inits = 16, .conv_steps = 2000, .init_scale = 1.0, .esc_inits = 4,
-                              .esc_max_steps = 20000, .r_lo = 3.0, .r_hi = 6.0, .r_step = 1.0,
-                              .dims = {1, 2, 3, 4}, .n_dims = 4, .c_sqrt_d = 2.5};
+        c.plan = (paper_plan){.conv_inits = 32, .conv_steps = 5000, .init_scale = 1.0, .esc_inits = 32,
+                              .esc_max_steps = 50000, .r_lo = 3.0, .r_hi = 7.0, .r_step = 1.0,
+                              .dims = {1, 2, 3, 4, 5, 6}, .n_dims = 6, .c_sqrt_d = 2.5};
     } else {
-        c.plan = (paper_plan){.conv_inits = 64, .conv_steps = 20000, .init_scale = 1.0, .esc_inits = 16,
-                              .esc_max_steps = 300000, .r_lo = 4.0, .r_hi = 9.0, .r_step = 0.5,
+        c.plan = (paper_plan){.conv_inits = 256, .conv_steps = 50000, .init_scale = 1.0, .esc_inits = 256,
+                              .esc_max_steps = 400000, .r_lo = 4.0, .r_hi = 9.0, .r_step = 0.5,
                               .dims = {2, 4, 6, 8, 10, 12}, .n_dims = 6, .c_sqrt_d = 2.5};
     }
     c.plan.conv_inits = (int)fmin(1e7, ceil(c.plan.conv_inits * scale));
@@ -441,6 +445,17 @@ int cli_paper_main(int argc, char **argv)
     memset(erad, 0, sizeof erad);
     memset(edim, 0, sizeof edim);
 
+    {   /* which backend and precision the runs get (and the CPU-fallback notice) */
+        ogem_solver_info info;
+        double w2[2] = {0.5, 0.5};
+        ogem_solver *probe = make_solver(&c, 1, 2, w2, 1, msg, sizeof msg);
+        if (!probe) { cli_error(CMD, "%s", msg); goto out; }
+        ogem_solver_get_info(probe, &info);
+        cli_device_notice(CMD, c.device, probe, c.quiet);
+        c.backend = info.backend;
+        c.precision = info.precision;
+        ogem_solver_destroy(probe);
+    }
     /* (a), (b); panel b's equal-weight series is the same run as a's n = 5 */
     for (int j = 0; j < N_SERIES; j++) {
         if (SERIES[j].panel == 'b' && SERIES[j].ratio == 0.0) continue;
@@ -469,16 +484,6 @@ int cli_paper_main(int argc, char **argv)
         progress(&c, "(c) d = %d, radius %.3f: %d inits", c.plan.dims[j], r, c.plan.esc_inits);
         if (run_escape(&c, c.plan.dims[j], r, &edim[n_dim], msg, sizeof msg)) { cli_error(CMD, "%s", msg); goto out; }
         n_dim++;
-    }
-    {
-        ogem_solver_info info;
-        double w2[2] = {0.5, 0.5};
-        ogem_solver *probe = make_solver(&c, 1, 2, w2, 1, msg, sizeof msg);
-        if (!probe) { cli_error(CMD, "%s", msg); goto out; }
-        ogem_solver_get_info(probe, &info);
-        c.backend = info.backend;
-        c.precision = info.precision;
-        ogem_solver_destroy(probe);
     }
     fit frad = escape_fit(erad, n_rad, 0), fdim = escape_fit(edim, n_dim, 1);
     double total = cli_now() - c.t0;

@@ -316,6 +316,7 @@ int cli_run_main(int argc, char **argv)
         rc = cli_exit_code_for(st);
         goto done;
     }
+    cli_device_notice(cmd, s.device, solver, o.quiet);
     st = cli_run_initial_means(&o, mu);
     if (st == OGEM_OK) st = ogem_solver_set_means(solver, mu);
     if (st != OGEM_OK) {
@@ -465,4 +466,15 @@ done:
     if (have_resume) cli_resume_free(&res);
     cli_strings_free(&pool);
     return rc;
+}
+
+void cli_device_notice(const char *cmd, ogem_device requested, const ogem_solver *solver, int quiet)
+{
+    static int said;
+    ogem_solver_info info;
+    if (said || quiet || requested != OGEM_DEVICE_AUTO || ogem_solver_get_info(solver, &info) != OGEM_OK) return;
+    if (strcmp(info.backend, "cpu") == 0) {
+        fprintf(stderr, "ogem %s: no usable GPU found; computing on the CPU (--device cpu says so explicitly)\n", cmd);
+        said = 1;
+    }
 }

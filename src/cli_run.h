@@ -188,4 +188,8 @@ void cli_progress_init(cli_progress *p, int quiet, long total);
 void cli_progress_update(cli_progress *p, long done);
 void cli_progress_done(cli_progress *p);
 
+/* --device auto fell back to the CPU: one line on stderr, once per process,
+ * unless quiet (issue 3's notice). */
+void cli_device_notice(const char *cmd, ogem_device requested, const ogem_solver *solver, int quiet);
+
 #endif /* OGEM_CLI_RUN_H */

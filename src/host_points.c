@@ -1,27 +1,12 @@
-/* host_points.c - draws the CPU backend's points with cuRAND's host API.
- *
- * Why keep one mc generator for the run: every change of a host generator's
- * seed or offset costs milliseconds (it re-primes its buffers), while
- * consecutive draws simply continue. A step that is not the next one in order
- * (a resumed run, a seek) sets the offset explicitly to step * count, which is
- * where the uninterrupted sequence would be.
- *
- * Caveat, measured with cuRAND 13's host Philox generator: consecutive draws
- * equal "set the offset, then draw" only for the first 2^18 values after an
- * offset was set; past that the continuing stream differs. So the offset is
- * set again before any draw that would cross 2^18 values since the last one
- * (once every 2^18 / count steps): the draws then stay exactly the plan's
- * (offset step * count, as the GPU sets it every step), whatever step a run
- * was resumed or sought at. */
+/* host_points.c - draws the CPU backend's points with cuRAND's host API,
+ * following the plan in backend.h. mc draws a whole group of steps at once
+ * (one reseed per 2^18 values: a reseed of the host generator costs a block of
+ * that size, about 4.5 ms, whatever is drawn), and serves each step its slice. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "host_points.h"
 #include "sample_math.h"
-
-/* Values a host Philox stream may run on after its offset was set before it
- * stops matching a freshly set offset (see above). */
-#define OGEM_HOST_STREAM_BLOCK (1ull << 18)
 
 #define CURAND_TRY(call)                                                              \
     do {                                                                              \
@@ -95,14 +80,12 @@ ogem_status ogem_host_points_init(ogem_host_points *hp, const ogem_point_spec *s
         return st;
     }
     case OGEM_EST_MC:
-        hp->draw = malloc(sizeof(double) * (size_t)ogem_mc_draw_count(hp->N, hp->K));
+        hp->group_steps = ogem_mc_group_steps(hp->N, hp->K);
+        hp->draw = malloc(sizeof(double) * (size_t)(ogem_mc_draw_count(hp->N, hp->K) * hp->group_steps));
         if (!hp->draw) return fail_nomem(msg, len);
         CURAND_TRY(curandCreateGeneratorHost(&hp->gen, CURAND_RNG_PSEUDO_PHILOX4_32_10));
         CURAND_TRY(curandSetGeneratorOrdering(hp->gen, CURAND_ORDERING_PSEUDO_DEFAULT));
-        CURAND_TRY(curandSetPseudoRandomGeneratorSeed(hp->gen, ogem_stream_seed(hp->seed, OGEM_STREAM_MC)));
-        CURAND_TRY(curandSetGeneratorOffset(hp->gen, 0));
-        hp->next_step = 0;
-        hp->offset_step = 0;
+        hp->group = -1;
         return OGEM_OK;
     case OGEM_EST_QMC: {
         hp->sobol = malloc(sizeof(unsigned long long) * (size_t)hp->N * hp->K);
@@ -128,18 +111,19 @@ ogem_status ogem_host_points_init(ogem_host_points *hp, const ogem_point_spec *s
 ogem_status ogem_host_points_prepare(ogem_host_points *hp, long step, char *msg, size_t len)
 {
     if (hp->kind == OGEM_EST_MC && step != hp->current_step) {
-        long count = ogem_mc_draw_count(hp->N, hp->K), half = (hp->N / 2) * hp->K;
-        const unsigned long long since = (unsigned long long)(step + 1 - hp->offset_step) * (unsigned long long)count;
-        if (step != hp->next_step || since > OGEM_HOST_STREAM_BLOCK) {
-            CURAND_TRY(curandSetGeneratorOffset(hp->gen, (unsigned long long)step * (unsigned long long)count));
-            hp->offset_step = step;
+        const long count = ogem_mc_draw_count(hp->N, hp->K), half = (hp->N / 2) * hp->K;
+        const long group = step / hp->group_steps;
+        if (group != hp->group) {
+            CURAND_TRY(curandSetPseudoRandomGeneratorSeed(hp->gen, ogem_mc_group_seed(hp->seed, group)));
+            CURAND_TRY(curandSetGeneratorOffset(hp->gen, 0));
+            CURAND_TRY(curandGenerateNormalDouble(hp->gen, hp->draw, (size_t)(count * hp->group_steps), 0.0, 1.0));
+            hp->group = group;
         }
-        CURAND_TRY(curandGenerateNormalDouble(hp->gen, hp->draw, (size_t)count, 0.0, 1.0));
-        hp->next_step = step + 1;
+        const double *slice = hp->draw + (size_t)(step % hp->group_steps) * count;
         /* antithetic pairs: rows N/2 + j are the negated rows j */
         for (long q = 0; q < half; q++) {
-            hp->p[q] = hp->draw[q];
-            hp->p[half + q] = -hp->draw[q];
+            hp->p[q] = slice[q];
+            hp->p[half + q] = -slice[q];
         }
         transpose(hp);
     } else if (hp->kind == OGEM_EST_QMC && step != hp->current_step) {

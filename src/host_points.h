@@ -14,11 +14,11 @@ typedef struct ogem_host_points {
     double *p;               /* N x K row-major: the canonical layout      */
     double *pt;              /* K x N: the same points dimension-major,
                                 the layout the kernel streams through     */
-    double *draw;            /* mc: scratch for one step's normals        */
+    double *draw;            /* mc: one group's normals                   */
     unsigned long long *sobol; /* qmc: K x N raw Sobol integers          */
-    curandGenerator_t gen;   /* mc only: kept so draws stream on          */
-    long next_step;          /* mc: the step the generator is positioned at */
-    long offset_step;        /* mc: the step whose offset was set last      */
+    curandGenerator_t gen;   /* mc only                                   */
+    long group_steps;        /* mc: steps per draw (backend.h)            */
+    long group;              /* mc: the group held in draw (-1: none)     */
     long current_step;       /* step whose points p holds (-1: none)      */
 } ogem_host_points;
 

@@ -11,6 +11,17 @@ static long round_even(long x) { return x + (x & 1); }
 long ogem_mc_draw_count(long N, int K) { return round_even((N / 2) * (long)K); }
 long ogem_fixed_draw_count(long N, int K) { return round_even(N * (long)K); }
 
+long ogem_mc_group_steps(long N, int K)
+{
+    long count = ogem_mc_draw_count(N, K), block = 1L << 18;
+    return count >= block ? 1 : block / count;
+}
+
+uint64_t ogem_mc_group_seed(uint64_t seed, long group)
+{
+    return ogem_derive_seed(ogem_stream_seed(seed, OGEM_STREAM_MC), (uint64_t)group);
+}
+
 uint64_t ogem_qmc_shift(uint64_t seed, long step, int dim)
 {
     return ogem_mix64(ogem_derive_seed(seed, OGEM_STREAM_QMC) ^ ogem_mix64(((uint64_t)step << 20) ^ (uint64_t)dim));

@@ -378,7 +378,7 @@ static ogem_json *load_json(const char *path)
 Test(cli, small_run_writes_all_files)
 {
     char *tmp = make_tmpdir(), *out = path_in(tmp, "a/b");
-    const char *args[] = { "run", "--dim", "2", "--components", "3", "--inits", "5", "--steps", "20",
+    const char *args[] = { "run", "--device", "cpu", "--dim", "2", "--components", "3", "--inits", "5", "--steps", "20",
                            "--estimator", "mc:256", "--trace-inits", "3", "--log", "every:5", "--out", out,
                            "--quiet", NULL };
     cli_result r = run_ogem(tmp, args);
@@ -585,7 +585,7 @@ Test(cli, data_estimator_run)
 Test(cli, summary_on_stdout)
 {
     char *tmp = make_tmpdir(), *out = path_in(tmp, "out");
-    const char *args[] = { "run", "--dim", "2", "--components", "2", "--inits", "3", "--steps", "3",
+    const char *args[] = { "run", "--device", "cpu", "--dim", "2", "--components", "2", "--inits", "3", "--steps", "3",
                            "--estimator", "mc:64", "--out", out, NULL };
     cli_result r = run_ogem(tmp, args);
     cr_assert_eq(r.status, 0, "%s", r.err);
@@ -792,4 +792,22 @@ Test(cli_bad_input, resume_without_checkpoint)
     tu_free_result(&r);
     tu_rm_rf(tmp);
     free(a); free(tmp);
+}
+
+/* --device auto without a GPU falls back to the CPU with one line on stderr
+ * (issue 3); with --quiet it stays silent. */
+Test(cli, auto_device_notice_on_cpu_fallback)
+{
+    if (ogem_gpu_count() > 0) cr_skip_test("a GPU is present: auto picks it, no notice");
+    char *tmp = tu_tmpdir(), *out = tu_path(tmp, "o");
+    const char *args[] = { "run", "--dim", "1", "--components", "2", "--inits", "2", "--steps", "2",
+                           "--out", out, NULL };
+    tu_result r = tu_run(tmp, args);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(tu_count_lines(r.err), 1, "stderr: [%s]", r.err);
+    cr_expect_not_null(strstr(r.err, "no usable GPU"), "stderr: [%s]", r.err);
+    tu_free_result(&r);
+    tu_rm_rf(tmp);
+    free(out);
+    free(tmp);
 }

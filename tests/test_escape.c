@@ -138,10 +138,9 @@ Test(escape, censored_when_trapped)
     ogem_solver_destroy(s);
 }
 
-/* mc draws are the plan's (offset step * count) however long a stream runs:
- * cuRAND's host generator drifts from a freshly set offset after 2^18 values,
- * so a run resumed at step 5 must still match the straight run at step 45
- * (count = 8192 values per step crosses 2^18 at step 32). */
+/* mc draws follow the plan whatever step a run starts at: with 8192 values
+ * per step, a group holds 32 steps, so a run resumed at step 5 (inside the
+ * first group) must still match the straight run through step 45 (second). */
 Test(escape, long_mc_stream_resumes_exactly)
 {
     static double w[2] = {0.5, 0.5};

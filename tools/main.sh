@@ -1,23 +1,28 @@
 #!/usr/bin/env bash
 # tools/main.sh - the README's main command: sets up and builds like
-# tools/test.sh, then runs the main job on its embedded default and prints a
-# short summary. For now that job is one `ogem run` with ogem's defaults
-# (256 initializations of a 5-component mixture in 2 dimensions, 1000 gradient
-# EM steps, 8192 fresh samples per step), on the GPU when there is one and on
-# the CPU otherwise. Results go to out/main (or --out DIR); any other `ogem run`
-# flag can be appended, e.g. `bash tools/main.sh --inits 1024 --dim 10`.
+# tools/test.sh, installs matplotlib for the figures when it is missing (the
+# run still writes its CSVs and report.md without it), then runs
+# `ogem paper`: the paper's three experiments on the embedded default, on the
+# GPU when there is one and on the CPU otherwise. Results go to out/paper (or
+# --out DIR); other `ogem paper` flags can be appended, e.g. --quick or --scale 8.
 set -euo pipefail
 # shellcheck source=tools/setup.sh
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 ogem_setup
 cd "$ogem_root"
 
+if ! python3 -c 'import matplotlib' >/dev/null 2>&1; then
+  ogem_log "installing matplotlib for the figures (python3 -m pip install matplotlib)"
+  python3 -m pip install -q matplotlib >/dev/null 2>&1 ||
+    ogem_log "could not install matplotlib: the run writes data and report.md without figures"
+fi
+
 args=("$@")
 has_out=0
 for a in "${args[@]+"${args[@]}"}"; do
   case "$a" in --out | --out=*) has_out=1 ;; esac
 done
-[ "$has_out" -eq 1 ] || args+=(--out out/main)
+[ "$has_out" -eq 1 ] || args+=(--out out/paper)
 
-ogem_log "running: ogem run ${args[*]}"
-exec "$ogem_build/ogem" run "${args[@]}"
+ogem_log "running: ogem paper ${args[*]}"
+exec "$ogem_build/ogem" paper "${args[@]}"

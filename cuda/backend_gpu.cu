@@ -1,0 +1,506 @@
+/*
+ * backend_gpu.cu - the CUDA backend (contract: src/backend.h).
+ *
+ * Points live on the device (gpu_internal.cuh's SoA layout) and are drawn
+ * there with cuRAND's device API generators, following backend.h's sampling
+ * plan exactly as the CPU backend does with the host generators, so both see
+ * the same samples:
+ *   mc     Philox4_32_10, default ordering; steps in groups of
+ *          G = ogem_mc_group_steps(N, K), one draw of G * ogem_mc_draw_count
+ *          normal doubles per group (seed ogem_mc_group_seed(seed, group),
+ *          offset 0); step t's slice = the first N/2 rows (row-major);
+ *          rows N/2 + j = -rows j.
+ *   fixed  the same with stream FIXED, one draw of ogem_fixed_draw_count at 0.
+ *   data   uploaded (already centred by the driver).
+ *   qmc    scrambled Sobol64 integers in K dims, first N points, once; step t
+ *          XORs dim k with ogem_qmc_shift(seed, t, k), then open01 + quantile.
+ *   exact  no shared points: per-init quadrature rules (kernels_exact.cu).
+ * eval() uploads the active inits' lines (in float or double: the compute
+ * type), runs the fused or the GEMM path, and copies back log_mass, cond_mean
+ * and mean_lse. Every device allocation goes through gpu_buf_reserve, which
+ * keeps the peak that info() reports (cuBLAS's workspace included; cuRAND's
+ * and the CUDA context's own memory are not ours to count).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpu_internal.cuh"
+#include "ogem_gpu.h"
+
+/* ---- device buffers ------------------------------------------------------------ */
+
+ogem_status gpu_buf_reserve(gpu_backend *b, gpu_buf *buf, size_t bytes, const char *what)
+{
+    if (bytes < 16) bytes = 16;
+    if (buf->p && buf->bytes >= bytes) return OGEM_OK;
+    gpu_buf_release(b, buf);
+    void *p = NULL;
+    cudaError_t e = cudaMalloc(&p, bytes);
+    if (e != cudaSuccess) {
+        cudaGetLastError();
+        snprintf(b->base.err, sizeof b->base.err,
+                 "out of GPU memory: %zu bytes for %s (%zu bytes already held by this run): %s", bytes, what,
+                 b->mem_cur, cudaGetErrorString(e));
+        return e == cudaErrorMemoryAllocation ? OGEM_ERR_NOMEM : OGEM_ERR_CUDA;
+    }
+    buf->p = p;
+    buf->bytes = bytes;
+    b->mem_cur += bytes;
+    if (b->mem_cur > b->mem_peak) b->mem_peak = b->mem_cur;
+    return OGEM_OK;
+}
+
+void gpu_buf_release(gpu_backend *b, gpu_buf *buf)
+{
+    if (buf->p) {
+        cudaFree(buf->p);
+        b->mem_cur -= buf->bytes;
+    }
+    buf->p = NULL;
+    buf->bytes = 0;
+}
+
+ogem_status gpu_blas_ready(gpu_backend *b)
+{
+    if (b->blas) return OGEM_OK;
+    GPU_TRY_CUBLAS(b, cublasCreate(&b->blas));
+    GPU_TRY_CUBLAS(b, cublasSetStream(b->blas, b->stream));
+    GPU_TRY(gpu_buf_reserve(b, &b->blas_ws, OGEM_CUBLAS_WS_BYTES, "cuBLAS workspace"));
+    GPU_TRY_CUBLAS(b, cublasSetWorkspace(b->blas, b->blas_ws.p, b->blas_ws.bytes));
+    /* no TF32 or other reduced-precision shortcuts; deterministic algorithms */
+    GPU_TRY_CUBLAS(b, cublasSetMathMode(b->blas, CUBLAS_DEFAULT_MATH));
+    GPU_TRY_CUBLAS(b, cublasSetAtomicsMode(b->blas, CUBLAS_ATOMICS_NOT_ALLOWED));
+    return OGEM_OK;
+}
+
+/* ---- host staging ------------------------------------------------------------- */
+
+static void *host_reserve(void **p, size_t *have, size_t bytes)
+{
+    if (*p && *have >= bytes) return *p;
+    free(*p);
+    *p = malloc(bytes ? bytes : 1);
+    *have = *p ? bytes : 0;
+    return *p;
+}
+
+static ogem_status host_nomem(gpu_backend *b)
+{
+    snprintf(b->base.err, sizeof b->base.err, "out of host memory in the GPU backend");
+    return OGEM_ERR_NOMEM;
+}
+
+/* ---- the backend ------------------------------------------------------------- */
+
+static void gpu_info(const ogem_backend *ob, ogem_solver_info *info);
+
+static int is_gpu_backend(const ogem_backend *ob) { return ob && ob->info == gpu_info; }
+
+static const char *choose_path(const gpu_backend *b, int n, int K, char *why, size_t len)
+{
+    if (b->kind == OGEM_EST_EXACT) {
+        if (b->path_req == OGEM_PATH_GEMM) {
+            if (why) snprintf(why, len, "the exact estimator runs on the fused kernel only (each initialization has "
+                                        "its own quadrature points); do not force the gemm path");
+            return NULL;
+        }
+        return gpu_fused_supported(b, n, K, why, len) ? "fused" : NULL;
+    }
+    if (b->path_req == OGEM_PATH_GEMM) return "gemm";
+    if (b->path_req == OGEM_PATH_FUSED) return gpu_fused_supported(b, n, K, why, len) ? "fused" : NULL;
+    if (K >= OGEM_GEMM_MIN_K) return "gemm";
+    return gpu_fused_supported(b, n, K, NULL, 0) ? "fused" : "gemm";
+}
+
+static ogem_status gpu_prepare(ogem_backend *ob, long step)
+{
+    gpu_backend *b = (gpu_backend *)ob;
+    if (step < 0) {
+        snprintf(b->base.err, sizeof b->base.err, "step index must be >= 0 (got %ld)", step);
+        return OGEM_ERR_INVALID;
+    }
+    if (step == b->cur_step) return OGEM_OK;
+    if (b->kind == OGEM_EST_MC) {
+        /* the plan of backend.h: one seeded draw per group of steps, a slice per step */
+        const long count = ogem_mc_draw_count(b->N, b->K), group = step / b->group_steps;
+        if (group != b->group) {
+            GPU_TRY_CURAND(b, curandSetPseudoRandomGeneratorSeed(b->gen, ogem_mc_group_seed(b->seed, group)));
+            GPU_TRY_CURAND(b, curandSetGeneratorOffset(b->gen, 0));
+            GPU_TRY_CURAND(b, curandGenerateNormalDouble(b->gen, (double *)b->raw.p,
+                                                         (size_t)(count * b->group_steps), 0.0, 1.0));
+            b->group = group;
+        }
+        const double *slice = (const double *)b->raw.p + (size_t)(step % b->group_steps) * count;
+        GPU_TRY(gpu_points_from_rowmajor(b, slice, 1));
+        b->pts_version++;
+    } else if (b->kind == OGEM_EST_QMC) {
+        unsigned long long *h = (unsigned long long *)host_reserve(&b->h_lines, &b->h_lines_bytes,
+                                                                   sizeof(unsigned long long) * (size_t)b->K);
+        if (!h) return host_nomem(b);
+        for (int k = 0; k < b->K; k++) h[k] = (unsigned long long)ogem_qmc_shift(b->seed, step, k);
+        GPU_TRY_CUDA(b, cudaMemcpyAsync(b->shift.p, h, sizeof(unsigned long long) * (size_t)b->K,
+                                        cudaMemcpyHostToDevice, b->stream));
+        GPU_TRY(gpu_points_qmc(b));
+        GPU_TRY_CUDA(b, cudaStreamSynchronize(b->stream)); /* h is reused by the next eval */
+        b->pts_version++;
+    }
+    b->cur_step = step;
+    return OGEM_OK;
+}
+
+template <typename T>
+static void stage_lines(const ogem_lines *L, const int *map, int Ra, T *a, T *c)
+{
+    const int n = L->n, K = L->K;
+    for (int q = 0; q < Ra; q++) {
+        const int r = map[q];
+        for (int i = 0; i < n; i++) a[(size_t)q * n + i] = (T)L->a[(size_t)r * n + i];
+        const double *cr = L->c + (size_t)r * n * K;
+        T *cq = c + (size_t)q * n * K;
+        for (size_t u = 0; u < (size_t)n * K; u++) cq[u] = (T)cr[u];
+    }
+}
+
+static ogem_status gpu_eval(ogem_backend *ob, const ogem_lines *L, ogem_moments *out)
+{
+    gpu_backend *b = (gpu_backend *)ob;
+    const int n = L->n, K = L->K, R = L->R;
+    if (K != b->K || n < 1 || R < 0) {
+        snprintf(b->base.err, sizeof b->base.err,
+                 "GPU backend: lines have K = %d, n = %d, R = %d; its points have K = %d", K, n, R, b->K);
+        return OGEM_ERR_INVALID;
+    }
+    if ((b->kind == OGEM_EST_MC || b->kind == OGEM_EST_QMC) && b->cur_step < 0) {
+        snprintf(b->base.err, sizeof b->base.err, "GPU backend: eval before prepare (no points drawn yet)");
+        return OGEM_ERR_INVALID;
+    }
+    const int exact = b->kind == OGEM_EST_EXACT;
+    const char *path = choose_path(b, n, K, b->base.err, sizeof b->base.err);
+    if (!path) return OGEM_ERR_UNSUPPORTED;
+
+    /* active inits, compact */
+    int *map = (int *)host_reserve((void **)&b->h_map, &b->h_map_bytes, sizeof(int) * (size_t)(R > 0 ? R : 1));
+    if (!map) return host_nomem(b);
+    int Ra = 0;
+    for (int r = 0; r < R; r++)
+        if (!L->active || L->active[r]) map[Ra++] = r;
+    if (Ra == 0) return OGEM_OK;
+
+    const int flt = b->prec == OGEM_PREC_FLOAT;
+    const size_t tsize = flt ? sizeof(float) : sizeof(double);
+    const size_t na = (size_t)Ra * n, nc = (size_t)Ra * n * K;
+    const int need_d = exact && flt; /* exact builds its rules from double lines */
+    size_t hbytes = (na + nc) * tsize + (need_d ? (na + nc) * sizeof(double) : 0) + sizeof(int) * (size_t)Ra + 64;
+    char *h = (char *)host_reserve(&b->h_lines, &b->h_lines_bytes, hbytes);
+    if (!h) return host_nomem(b);
+
+    GPU_TRY(gpu_buf_reserve(b, &b->la, na * tsize, "lines"));
+    GPU_TRY(gpu_buf_reserve(b, &b->lc, nc * tsize, "lines"));
+    void *ha = h, *hc = h + na * tsize;
+    if (flt) stage_lines<float>(L, map, Ra, (float *)ha, (float *)hc);
+    else stage_lines<double>(L, map, Ra, (double *)ha, (double *)hc);
+    GPU_TRY_CUDA(b, cudaMemcpyAsync(b->la.p, ha, na * tsize, cudaMemcpyHostToDevice, b->stream));
+    GPU_TRY_CUDA(b, cudaMemcpyAsync(b->lc.p, hc, nc * tsize, cudaMemcpyHostToDevice, b->stream));
+    const double *lad = (const double *)b->la.p, *lcd = (const double *)b->lc.p;
+    int *kd_dev = NULL;
+    if (exact) {
+        char *hp = h + (na + nc) * tsize;
+        if (need_d) {
+            GPU_TRY(gpu_buf_reserve(b, &b->lad, na * sizeof(double), "lines"));
+            GPU_TRY(gpu_buf_reserve(b, &b->lcd, nc * sizeof(double), "lines"));
+            double *hda = (double *)hp, *hdc = hda + na;
+            stage_lines<double>(L, map, Ra, hda, hdc);
+            GPU_TRY_CUDA(b, cudaMemcpyAsync(b->lad.p, hda, na * sizeof(double), cudaMemcpyHostToDevice, b->stream));
+            GPU_TRY_CUDA(b, cudaMemcpyAsync(b->lcd.p, hdc, nc * sizeof(double), cudaMemcpyHostToDevice, b->stream));
+            lad = (const double *)b->lad.p;
+            lcd = (const double *)b->lcd.p;
+            hp += (na + nc) * sizeof(double);
+        }
+        int *hk = (int *)hp;
+        for (int q = 0; q < Ra; q++) hk[q] = L->k ? L->k[map[q]] : K;
+        GPU_TRY(gpu_buf_reserve(b, &b->kd, sizeof(int) * (size_t)Ra, "subspace dims"));
+        GPU_TRY_CUDA(b, cudaMemcpyAsync(b->kd.p, hk, sizeof(int) * (size_t)Ra, cudaMemcpyHostToDevice, b->stream));
+        kd_dev = (int *)b->kd.p;
+    }
+
+    const size_t nout = na + nc + (size_t)Ra;
+    GPU_TRY(gpu_buf_reserve(b, &b->out, nout * sizeof(double), "results"));
+    double *lm = (double *)b->out.p, *cm = lm + na, *lse = cm + nc;
+
+    ogem_status st;
+    if (exact) {
+        int bad = -1;
+        st = gpu_eval_exact(b, Ra, n, K, lad, lcd, kd_dev, b->la.p, b->lc.p, lm, cm, lse, &bad);
+        if (st == OGEM_ERR_UNSUPPORTED && bad >= 0)
+            snprintf(b->base.err, sizeof b->base.err,
+                     "exact quadrature cannot handle initialization %d (its means span more than 2 directions of "
+                     "difference, or its rule needs more points than the table holds); use qmc:N with --subspace",
+                     map[bad]);
+    } else if (path[0] == 'g') {
+        st = gpu_eval_gemm(b, Ra, n, K, b->la.p, b->lc.p, lm, cm, lse);
+    } else {
+        fused_points pts;
+        pts.P = (const double *)b->pts.p;
+        pts.sj = 1;
+        pts.sk = b->N;
+        pts.p_init_stride = 0;
+        pts.LW = NULL;
+        pts.w_init_stride = 0;
+        pts.counts = NULL;
+        pts.npts = b->N;
+        st = gpu_eval_fused(b, Ra, n, K, b->la.p, b->lc.p, &pts, lm, cm, lse);
+    }
+    if (st) {
+        cudaStreamSynchronize(b->stream);
+        cudaGetLastError();
+        return st;
+    }
+
+    double *ho = (double *)host_reserve((void **)&b->h_out, &b->h_out_bytes, nout * sizeof(double));
+    if (!ho) return host_nomem(b);
+    GPU_TRY_CUDA(b, cudaMemcpyAsync(ho, b->out.p, nout * sizeof(double), cudaMemcpyDeviceToHost, b->stream));
+    GPU_TRY_CUDA(b, cudaStreamSynchronize(b->stream));
+    const double *hlm = ho, *hcm = ho + na, *hlse = hcm + nc;
+    for (int q = 0; q < Ra; q++) {
+        const int r = map[q];
+        if (out->log_mass) memcpy(out->log_mass + (size_t)r * n, hlm + (size_t)q * n, sizeof(double) * n);
+        if (out->cond_mean)
+            memcpy(out->cond_mean + (size_t)r * n * K, hcm + (size_t)q * n * K, sizeof(double) * (size_t)n * K);
+        if (out->mean_lse) out->mean_lse[r] = hlse[q];
+    }
+    b->last_path = path;
+    return OGEM_OK;
+}
+
+static void gpu_info(const ogem_backend *ob, ogem_solver_info *info)
+{
+    const gpu_backend *b = (const gpu_backend *)ob;
+    info->backend = "gpu";
+    info->precision = b->prec == OGEM_PREC_FLOAT ? "float" : "double";
+    if (b->last_path) info->gpu_path = b->last_path;
+    else if (b->path_req == OGEM_PATH_FUSED || b->kind == OGEM_EST_EXACT) info->gpu_path = "fused";
+    else if (b->path_req == OGEM_PATH_GEMM || b->K >= OGEM_GEMM_MIN_K) info->gpu_path = "gemm";
+    else info->gpu_path = "fused";
+    info->peak_device_bytes = b->mem_peak;
+    info->threads = 1;
+}
+
+static void gpu_destroy(ogem_backend *ob)
+{
+    gpu_backend *b = (gpu_backend *)ob;
+    if (!b) return;
+    if (b->stream) cudaStreamSynchronize(b->stream);
+    gpu_buf *bufs[] = {&b->pts, &b->ptsf, &b->raw, &b->shift, &b->la, &b->lc, &b->lad, &b->lcd, &b->kd, &b->out,
+                       &b->part, &b->gS, &b->gPsi, &b->gLSE, &b->gOUT, &b->gRun, &b->gM, &b->gCmax, &b->gLchunk,
+                       &b->gLrun, &b->qnodes, &b->qw, &b->qcnt, &b->qscr};
+    if (b->blas) cublasDestroy(b->blas);
+    gpu_buf_release(b, &b->blas_ws);
+    for (size_t q = 0; q < sizeof bufs / sizeof bufs[0]; q++) gpu_buf_release(b, bufs[q]);
+    if (b->gen) curandDestroyGenerator(b->gen);
+    if (b->stream) cudaStreamDestroy(b->stream);
+    cudaGetLastError();
+    free(b->h_lines);
+    free(b->h_out);
+    free(b->h_map);
+    free(b);
+}
+
+/* Draws or uploads the point set at creation (everything but per-step draws). */
+static ogem_status gpu_setup_points(gpu_backend *b, const ogem_point_spec *spec)
+{
+    const long N = b->N;
+    const int K = b->K;
+    if (b->kind == OGEM_EST_EXACT) return OGEM_OK;
+    GPU_TRY(gpu_buf_reserve(b, &b->pts, sizeof(double) * (size_t)(K + 1) * N, "sample points"));
+    GPU_TRY(gpu_points_ones(b));
+    switch (b->kind) {
+    case OGEM_EST_MC: {
+        const long count = ogem_mc_draw_count(N, K);
+        b->group_steps = ogem_mc_group_steps(N, K);
+        b->group = -1;
+        GPU_TRY(gpu_buf_reserve(b, &b->raw, sizeof(double) * (size_t)(count * b->group_steps), "normal draws"));
+        GPU_TRY_CURAND(b, curandCreateGenerator(&b->gen, CURAND_RNG_PSEUDO_PHILOX4_32_10));
+        GPU_TRY_CURAND(b, curandSetStream(b->gen, b->stream));
+        GPU_TRY_CURAND(b, curandSetGeneratorOrdering(b->gen, CURAND_ORDERING_PSEUDO_DEFAULT));
+        return OGEM_OK;
+    }
+    case OGEM_EST_FIXED: {
+        const long count = ogem_fixed_draw_count(N, K);
+        GPU_TRY(gpu_buf_reserve(b, &b->raw, sizeof(double) * (size_t)count, "normal draws"));
+        curandGenerator_t g;
+        GPU_TRY_CURAND(b, curandCreateGenerator(&g, CURAND_RNG_PSEUDO_PHILOX4_32_10));
+        curandStatus_t cs = curandSetStream(g, b->stream);
+        if (cs == CURAND_STATUS_SUCCESS) cs = curandSetGeneratorOrdering(g, CURAND_ORDERING_PSEUDO_DEFAULT);
+        if (cs == CURAND_STATUS_SUCCESS)
+            cs = curandSetPseudoRandomGeneratorSeed(g, ogem_stream_seed(b->seed, OGEM_STREAM_FIXED));
+        if (cs == CURAND_STATUS_SUCCESS) cs = curandSetGeneratorOffset(g, 0);
+        if (cs == CURAND_STATUS_SUCCESS)
+            cs = curandGenerateNormalDouble(g, (double *)b->raw.p, (size_t)count, 0.0, 1.0);
+        if (cs == CURAND_STATUS_SUCCESS) {
+            cudaError_t e = cudaStreamSynchronize(b->stream);
+            curandDestroyGenerator(g);
+            if (e != cudaSuccess) return gpu_fail_cuda(b->base.err, sizeof b->base.err, e, "drawing fixed samples");
+        } else {
+            curandDestroyGenerator(g);
+            return gpu_fail_curand(b->base.err, sizeof b->base.err, cs, "drawing fixed samples");
+        }
+        GPU_TRY(gpu_points_from_rowmajor(b, (const double *)b->raw.p, 0));
+        GPU_TRY_CUDA(b, cudaStreamSynchronize(b->stream));
+        gpu_buf_release(b, &b->raw);
+        b->have_points = 1;
+        b->pts_version++;
+        return OGEM_OK;
+    }
+    case OGEM_EST_DATA: {
+        if (!spec->data) {
+            snprintf(b->base.err, sizeof b->base.err, "GPU backend: the data set is missing");
+            return OGEM_ERR_INVALID;
+        }
+        GPU_TRY(gpu_buf_reserve(b, &b->raw, sizeof(double) * (size_t)N * K, "data upload"));
+        GPU_TRY_CUDA(b, cudaMemcpyAsync(b->raw.p, spec->data, sizeof(double) * (size_t)N * K, cudaMemcpyHostToDevice,
+                                        b->stream));
+        GPU_TRY(gpu_points_from_rowmajor(b, (const double *)b->raw.p, 0));
+        GPU_TRY_CUDA(b, cudaStreamSynchronize(b->stream));
+        gpu_buf_release(b, &b->raw);
+        b->have_points = 1;
+        b->pts_version++;
+        return OGEM_OK;
+    }
+    case OGEM_EST_QMC: {
+        GPU_TRY(gpu_buf_reserve(b, &b->raw, sizeof(unsigned long long) * (size_t)N * K, "Sobol points"));
+        GPU_TRY(gpu_buf_reserve(b, &b->shift, sizeof(unsigned long long) * (size_t)K, "qmc shifts"));
+        curandGenerator_t g;
+        GPU_TRY_CURAND(b, curandCreateGenerator(&g, CURAND_RNG_QUASI_SCRAMBLED_SOBOL64));
+        curandStatus_t cs = curandSetStream(g, b->stream);
+        if (cs == CURAND_STATUS_SUCCESS) cs = curandSetQuasiRandomGeneratorDimensions(g, (unsigned)K);
+        if (cs == CURAND_STATUS_SUCCESS)
+            cs = curandGenerateLongLong(g, (unsigned long long *)b->raw.p, (size_t)N * K);
+        if (cs == CURAND_STATUS_SUCCESS) {
+            cudaError_t e = cudaStreamSynchronize(b->stream);
+            curandDestroyGenerator(g);
+            if (e != cudaSuccess) return gpu_fail_cuda(b->base.err, sizeof b->base.err, e, "drawing Sobol points");
+        } else {
+            curandDestroyGenerator(g);
+            return gpu_fail_curand(b->base.err, sizeof b->base.err, cs, "drawing Sobol points");
+        }
+        return OGEM_OK;
+    }
+    default:
+        break;
+    }
+    snprintf(b->base.err, sizeof b->base.err, "GPU backend: unknown estimator %d", (int)b->kind);
+    return OGEM_ERR_INVALID;
+}
+
+extern "C" ogem_status ogem_backend_gpu_create(ogem_backend **out, const ogem_point_spec *spec, char *msg, size_t len)
+{
+    *out = NULL;
+#define BAD(code, ...)                                                                                            \
+    do {                                                                                                          \
+        if (msg) snprintf(msg, len, __VA_ARGS__);                                                                 \
+        return code;                                                                                              \
+    } while (0)
+    if (!spec) BAD(OGEM_ERR_INVALID, "GPU backend: no point specification");
+    if (spec->K < 1) BAD(OGEM_ERR_INVALID, "GPU backend: point dimension must be >= 1 (got %d)", spec->K);
+    if (spec->kind != OGEM_EST_EXACT) {
+        if (spec->N < 1) BAD(OGEM_ERR_INVALID, "GPU backend: at least one point is needed (got %ld)", spec->N);
+        if (spec->kind == OGEM_EST_MC && (spec->N < 2 || spec->N % 2))
+            BAD(OGEM_ERR_INVALID, "GPU backend: mc needs an even number of samples (got %ld)", spec->N);
+        if ((double)spec->N * (spec->K + 1) > 9.0e15 || spec->N > 2147483647L)
+            BAD(OGEM_ERR_INVALID, "GPU backend: %ld points do not fit its 32-bit GEMM indexing", spec->N);
+    }
+    if (spec->kind == OGEM_EST_QMC && spec->K > 20000)
+        BAD(OGEM_ERR_UNSUPPORTED, "GPU backend: cuRAND's Sobol generator has at most 20000 dimensions (got %d)",
+            spec->K);
+    if (spec->precision != OGEM_PREC_DOUBLE && spec->precision != OGEM_PREC_FLOAT)
+        BAD(OGEM_ERR_INVALID, "GPU backend: unknown precision %d", (int)spec->precision);
+    if (ogem_gpu_count() < 1) {
+        int nd = 0;
+        cudaError_t e = cudaGetDeviceCount(&nd);
+        cudaGetLastError();
+        if (e != cudaSuccess)
+            BAD(OGEM_ERR_NO_DEVICE, "no usable CUDA device: %s", cudaGetErrorString(e));
+        BAD(OGEM_ERR_NO_DEVICE, "no usable CUDA device (%d found, none runs this build's kernels)", nd);
+    }
+#undef BAD
+
+    gpu_backend *b = (gpu_backend *)calloc(1, sizeof *b);
+    if (!b) {
+        if (msg) snprintf(msg, len, "out of host memory creating the GPU backend");
+        return OGEM_ERR_NOMEM;
+    }
+    b->base.name = "gpu";
+    b->base.prepare = gpu_prepare;
+    b->base.eval = gpu_eval;
+    b->base.info = gpu_info;
+    b->base.destroy = gpu_destroy;
+    b->kind = spec->kind;
+    b->N = spec->kind == OGEM_EST_EXACT ? 0 : spec->N;
+    b->K = spec->K;
+    b->seed = spec->seed;
+    b->prec = spec->precision;
+    b->path_req = spec->gpu_path;
+    b->cur_step = -1;
+    b->ptsf_version = -1;
+
+    ogem_status st = OGEM_OK;
+    cudaError_t e = cudaGetDevice(&b->device);
+    int sms = 0, optin = 0;
+    if (e == cudaSuccess) e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, b->device);
+    if (e == cudaSuccess) e = cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, b->device);
+    if (e == cudaSuccess) e = cudaStreamCreateWithFlags(&b->stream, cudaStreamNonBlocking);
+    if (e != cudaSuccess) st = gpu_fail_cuda(b->base.err, sizeof b->base.err, e, "device setup");
+    b->sm_count = sms;
+    b->smem_optin = (size_t)optin;
+    if (!st) st = gpu_setup_points(b, spec);
+    if (st) {
+        if (msg) snprintf(msg, len, "%s", b->base.err);
+        gpu_destroy(&b->base);
+        return st;
+    }
+    b->base.err[0] = '\0';
+    *out = &b->base;
+    return OGEM_OK;
+}
+
+/* ---- extras (ogem_gpu.h) ---------------------------------------------------------- */
+
+extern "C" ogem_status ogem_backend_gpu_copy_points(ogem_backend *ob, double *out, size_t cap)
+{
+    if (!is_gpu_backend(ob)) return OGEM_ERR_INVALID;
+    gpu_backend *b = (gpu_backend *)ob;
+    if (b->kind == OGEM_EST_EXACT || !out || cap < (size_t)b->N * b->K) {
+        snprintf(b->base.err, sizeof b->base.err, "copy_points: no shared point set, or the buffer is too small");
+        return OGEM_ERR_INVALID;
+    }
+    if ((b->kind == OGEM_EST_MC || b->kind == OGEM_EST_QMC) && b->cur_step < 0) {
+        snprintf(b->base.err, sizeof b->base.err, "copy_points: no points drawn yet (call prepare)");
+        return OGEM_ERR_INVALID;
+    }
+    const size_t count = (size_t)b->N * b->K;
+    double *tmp = (double *)malloc(sizeof(double) * (count ? count : 1));
+    if (!tmp) return host_nomem(b);
+    cudaError_t e = cudaMemcpyAsync(tmp, b->pts.p, sizeof(double) * count, cudaMemcpyDeviceToHost, b->stream);
+    if (e == cudaSuccess) e = cudaStreamSynchronize(b->stream);
+    if (e != cudaSuccess) {
+        free(tmp);
+        return gpu_fail_cuda(b->base.err, sizeof b->base.err, e, "copying points");
+    }
+    for (long j = 0; j < b->N; j++)
+        for (int k = 0; k < b->K; k++) out[(size_t)j * b->K + k] = tmp[(size_t)k * b->N + j];
+    free(tmp);
+    return OGEM_OK;
+}
+
+extern "C" long ogem_backend_gpu_point_count(const ogem_backend *ob)
+{
+    return is_gpu_backend(ob) ? ((const gpu_backend *)ob)->N : 0;
+}
+
+extern "C" const char *ogem_backend_gpu_path(const ogem_backend *ob, int n, int K)
+{
+    if (!is_gpu_backend(ob)) return NULL;
+    return choose_path((const gpu_backend *)ob, n, K, NULL, 0);
+}

@@ -1,0 +1,196 @@
+/*
+ * gpu_internal.cuh - what the files of the CUDA backend share: the backend
+ * object, device-buffer bookkeeping (for the peak reported by info()), error
+ * mapping, and the host entry points of each kernel file.
+ *
+ * Files (one job each):
+ *   backend_gpu.cu     the ogem_backend object: create, prepare, eval, info
+ *   gpu_info.cu        ogem_gpu_count, ogem_gpu_describe, peak FLOP/s
+ *   kernels_points.cu  point sets: antithetic normals, qmc shifts, layouts
+ *   kernels_fused.cu   the fused responsibility + reduction kernel, its merge
+ *   kernels_gemm.cu    the cuBLAS path: GEMM, softmax, column scale, GEMM, merge
+ *   kernels_exact.cu   per-initialization quadrature rules (exact estimator)
+ *
+ * Device layout of a shared point set: "SoA", (K + 1) columns of N doubles,
+ * element (j, k) at pts[k * N + j]; column K holds ones (the GEMM path reads
+ * sum psi from it). In cuBLAS terms: a column-major N x (K + 1) matrix, ld N.
+ */
+#ifndef OGEM_GPU_INTERNAL_CUH
+#define OGEM_GPU_INTERNAL_CUH
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#include <curand.h>
+#include <stddef.h>
+#include <stdint.h>
+
+extern "C" {
+#include "backend.h"
+}
+#include "sample_math.h"
+
+/* Kernel launches and dynamic shared memory go through these two macros, so
+ * that the kernels can also be compiled for a host-side emulation (tests of
+ * the kernel logic on machines without a GPU: tools/cuda_emu/). */
+#ifndef OGEM_LAUNCH
+#define OGEM_LAUNCH(kern, grid, block, smem, stream) kern<<<(grid), (block), (smem), (stream)>>>
+#endif
+#ifndef OGEM_DYN_SHARED
+#define OGEM_DYN_SHARED(type, name) extern __shared__ type name[]
+#endif
+
+/* Threads of a fused block (a power of two; tile points TP <= this). */
+#define OGEM_FUSED_THREADS 128
+/* The fused kernel keeps the n scores of a point in registers: n <= this. */
+#define OGEM_FUSED_MAX_N 32
+/* Auto path: the cuBLAS path from this many point dimensions on. */
+#define OGEM_GEMM_MIN_K 64
+/* At most this many point chunks per initialization (fused partials). */
+#define OGEM_FUSED_MAX_CHUNKS 64
+/* GEMM path: points per chunk (the bounded piece of the R x N x n tensor). */
+#define OGEM_GEMM_CHUNK 4096
+/* Workspace budgets (bytes) for fused partials and the GEMM score matrices. */
+#define OGEM_FUSED_PART_BUDGET ((size_t)256 << 20)
+#define OGEM_GEMM_WS_BUDGET ((size_t)512 << 20)
+/* cuBLAS workspace we hand it (fixed, so its algorithms stay deterministic). */
+#define OGEM_CUBLAS_WS_BYTES ((size_t)32 << 20)
+
+typedef struct gpu_buf {
+    void *p;
+    size_t bytes;
+} gpu_buf;
+
+typedef struct gpu_backend {
+    ogem_backend base;
+    int device;
+    ogem_estimator kind;
+    long N;                 /* points (0 for exact)                                  */
+    int K;
+    uint64_t seed;
+    ogem_precision prec;
+    ogem_gpu_path path_req;
+    const char *last_path;  /* path of the last eval ("fused"/"gemm")                */
+
+    cudaStream_t stream;
+    cublasHandle_t blas;    /* created on first use of the GEMM path                 */
+    curandGenerator_t gen;  /* mc: the Philox generator                              */
+
+    size_t mem_cur, mem_peak;
+    int sm_count;
+    size_t smem_optin;      /* max dynamic shared memory per block (opt-in)          */
+
+    gpu_buf pts;            /* double SoA (K+1) x N, column K = 1                    */
+    gpu_buf ptsf;           /* float copy of pts (GEMM path in float)                */
+    long pts_version;       /* bumped whenever pts changes                           */
+    long ptsf_version;      /* pts_version the float copy was made from (-1: none)   */
+    gpu_buf raw;            /* mc: one group's normals; qmc: K x N Sobol integers    */
+    gpu_buf shift;          /* qmc: K digital shifts                                 */
+    long cur_step;          /* step whose points pts holds (-1: none yet)            */
+    long group_steps;       /* mc: steps per seeded draw (backend.h)                 */
+    long group;             /* mc: the group whose draw raw holds (-1: none)         */
+    int have_points;        /* fixed/data: drawn at create                           */
+
+    /* eval workspaces (grown on demand, kept) */
+    gpu_buf la, lc;         /* lines in the compute type: Ra*n, Ra*n*K               */
+    gpu_buf lad, lcd;       /* lines in double (exact: quadrature is built in double) */
+    gpu_buf kd;             /* exact: used dims per active init                      */
+    gpu_buf out;            /* log_mass Ra*n | cond_mean Ra*n*K | mean_lse Ra         */
+    gpu_buf part;           /* fused partials                                        */
+    gpu_buf gS, gPsi, gLSE, gOUT, gRun, gM, gCmax, gLchunk, gLrun; /* GEMM path      */
+    gpu_buf qnodes, qw, qcnt, qscr; /* exact: rules of a batch of inits               */
+    gpu_buf blas_ws;
+
+    /* host staging */
+    void *h_lines;
+    size_t h_lines_bytes;
+    double *h_out;
+    size_t h_out_bytes;
+    int *h_map;
+    size_t h_map_bytes;
+} gpu_backend;
+
+/* ---- errors (gpu_info.cu) ------------------------------------------------- */
+ogem_status gpu_fail_cuda(char *msg, size_t len, cudaError_t e, const char *what);
+ogem_status gpu_fail_curand(char *msg, size_t len, curandStatus_t e, const char *what);
+ogem_status gpu_fail_cublas(char *msg, size_t len, cublasStatus_t e, const char *what);
+
+#define GPU_TRY_CUDA(b, call)                                                          \
+    do {                                                                               \
+        cudaError_t e_ = (call);                                                       \
+        if (e_ != cudaSuccess) return gpu_fail_cuda((b)->base.err, sizeof (b)->base.err, e_, #call); \
+    } while (0)
+#define GPU_TRY_CURAND(b, call)                                                        \
+    do {                                                                               \
+        curandStatus_t e_ = (call);                                                    \
+        if (e_ != CURAND_STATUS_SUCCESS) return gpu_fail_curand((b)->base.err, sizeof (b)->base.err, e_, #call); \
+    } while (0)
+#define GPU_TRY_CUBLAS(b, call)                                                        \
+    do {                                                                               \
+        cublasStatus_t e_ = (call);                                                    \
+        if (e_ != CUBLAS_STATUS_SUCCESS) return gpu_fail_cublas((b)->base.err, sizeof (b)->base.err, e_, #call); \
+    } while (0)
+/* After a kernel launch: launch-configuration errors surface here. */
+#define GPU_TRY_LAUNCH(b, what)                                                        \
+    do {                                                                               \
+        cudaError_t e_ = cudaGetLastError();                                           \
+        if (e_ != cudaSuccess) return gpu_fail_cuda((b)->base.err, sizeof (b)->base.err, e_, "launch of " what); \
+    } while (0)
+#define GPU_TRY(expr)                                                                  \
+    do {                                                                               \
+        ogem_status s_ = (expr);                                                       \
+        if (s_ != OGEM_OK) return s_;                                                  \
+    } while (0)
+
+/* ---- device buffers (backend_gpu.cu) ------------------------------------- */
+/* Makes buf hold at least bytes (contents are lost when it grows). */
+ogem_status gpu_buf_reserve(gpu_backend *b, gpu_buf *buf, size_t bytes, const char *what);
+void gpu_buf_release(gpu_backend *b, gpu_buf *buf);
+/* cuBLAS on first use. */
+ogem_status gpu_blas_ready(gpu_backend *b);
+
+/* ---- kernels_points.cu ----------------------------------------------------- */
+/* pts column K := 1. */
+ogem_status gpu_points_ones(gpu_backend *b);
+/* raw (row-major, at least half*K values) -> pts; antithetic: rows N/2+j = -rows j. */
+ogem_status gpu_points_from_rowmajor(gpu_backend *b, const double *raw, int antithetic);
+/* qmc: pts from the K x N Sobol integers in b->raw and the shifts in b->shift. */
+ogem_status gpu_points_qmc(gpu_backend *b);
+/* b->ptsf := (float) b->pts. */
+ogem_status gpu_points_to_float(gpu_backend *b);
+
+/* ---- kernels_fused.cu ------------------------------------------------------ */
+/* A point set seen by the fused kernel: element (j, k) of batch init rb at
+ * P[rb * p_init_stride + j * sj + k * sk]; optional LOG-weights
+ * LW[rb * w_init_stride + j] (a quadrature rule; NULL: equal weights);
+ * counts[rb] points (or npts for all when counts is NULL). */
+typedef struct fused_points {
+    const double *P;
+    long sj, sk, p_init_stride;
+    const double *LW;
+    long w_init_stride;
+    const int *counts;
+    long npts;          /* points (or the largest count)                        */
+} fused_points;
+
+/* Whether the fused kernel can run n components in K dims (shared memory). */
+int gpu_fused_supported(const gpu_backend *b, int n, int K, char *why, size_t len);
+/* Evaluates RB inits (lines la/lc: T = float or double per b->prec, compact,
+ * rb-major) over pts; writes lm[RB*n], cm[RB*n*K], lse[RB] on the device. */
+ogem_status gpu_eval_fused(gpu_backend *b, int RB, int n, int K, const void *la, const void *lc,
+                           const fused_points *pts, double *lm, double *cm, double *lse);
+
+/* ---- kernels_gemm.cu ------------------------------------------------------- */
+ogem_status gpu_eval_gemm(gpu_backend *b, int Ra, int n, int K, const void *la, const void *lc,
+                          double *lm, double *cm, double *lse);
+
+/* ---- kernels_exact.cu ------------------------------------------------------ */
+/* 1 when quad_rule.h was present at build time. */
+int gpu_exact_available(void);
+/* Builds the rules of Ra inits (double lines lad/lcd, used dims kd) and
+ * evaluates them with the fused kernel. bad_init receives the compact index
+ * of an init whose rule could not be built (then OGEM_ERR_UNSUPPORTED). */
+ogem_status gpu_eval_exact(gpu_backend *b, int Ra, int n, int K, const double *lad, const double *lcd,
+                           const int *kd, const void *la, const void *lc, double *lm, double *cm, double *lse,
+                           int *bad_init);
+
+#endif /* OGEM_GPU_INTERNAL_CUH */

@@ -1,0 +1,721 @@
+/* test_gpu.c - the CUDA backend against the CPU reference.
+ *
+ * Suite `gpu` needs a device: with ogem_gpu_count() == 0 every test in it is
+ * reported SKIPPED ("no GPU"), never passed. Suite `gpu_nodev` checks the
+ * behaviour without a device (clean errors, fallback) and skips when one is
+ * present.
+ *
+ * What is checked on a device:
+ *   - mc and fixed samples are bitwise equal to backend.h's plan replayed with
+ *     cuRAND's host generator (which is what the CPU backend runs); data is
+ *     uploaded exactly; qmc points agree to 1e-13;
+ *   - backend level: the same configurations on both backends (mc, fixed,
+ *     data; n = 1, 2, 5, 10; K = 1, 3, 64, 300; a component at distance 30;
+ *     every GPU path) agree to 1e-10 (double) and 1e-4 (float), relative with
+ *     a floor of 1 (values near 0 are compared absolutely);
+ *   - solver level (public API, device = GPU vs CPU): gem and em trajectories;
+ *   - determinism (bitwise run to run), tiny responsibilities, qmc, exact,
+ *     info() and error paths.
+ */
+#include <criterion/criterion.h>
+#include <curand.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "ogem/ogem.h"
+#include "sample_math.h"
+#ifdef OGEM_HAVE_CUDA
+#include "../cuda/ogem_gpu.h"
+#endif
+
+#define NEED_GPU()                                                 \
+    do {                                                           \
+        if (ogem_gpu_count() < 1) cr_skip_test("no GPU");          \
+    } while (0)
+
+static const int NS[] = {1, 2, 5, 10};
+static const int KS[] = {1, 3, 64, 300};
+
+/* ---- helpers ------------------------------------------------------------------ */
+
+static double *xmalloc(size_t count)
+{
+    double *p = malloc(sizeof(double) * (count ? count : 1));
+    cr_assert_not_null(p);
+    return p;
+}
+
+/* Reproducible normals for test inputs (not the samples under test). */
+static void normals(uint64_t seed, double *out, long count) { ogem_normals(seed, 91, 0, out, count); }
+
+/* Line sets of R inits: means with |m_i| ~ 2 (a few overlapping components),
+ * and in init 0 the last component at distance 30 from the truth. */
+typedef struct lines_buf {
+    int R, n, K;
+    double *a, *c;
+    unsigned char *active;
+} lines_buf;
+
+static lines_buf make_lines(int R, int n, int K, uint64_t seed)
+{
+    lines_buf L = {R, n, K, xmalloc((size_t)R * n), xmalloc((size_t)R * n * K), malloc((size_t)R)};
+    cr_assert_not_null(L.active);
+    double *w = xmalloc((size_t)n), ws = 0.0;
+    for (int i = 0; i < n; i++) ws += (w[i] = 1.0 + 0.5 * i);
+    normals(seed, L.c, (long)R * n * K);
+    const double scale = 2.0 / sqrt((double)K);
+    for (int r = 0; r < R; r++) {
+        L.active[r] = 1;
+        for (int i = 0; i < n; i++) {
+            double *ci = L.c + ((size_t)r * n + i) * K, sq = 0.0;
+            for (int k = 0; k < K; k++) sq += ci[k] * ci[k];
+            const double norm = sqrt(sq) > 0 ? sqrt(sq) : 1.0;
+            const double target = (r == 0 && i == n - 1) ? 30.0 : scale * sqrt(sq);
+            for (int k = 0; k < K; k++) ci[k] *= target / norm;
+            sq = 0.0;
+            for (int k = 0; k < K; k++) sq += ci[k] * ci[k];
+            L.a[(size_t)r * n + i] = log(w[i] / ws) - 0.5 * sq;
+        }
+    }
+    free(w);
+    return L;
+}
+
+static void free_lines(lines_buf *L)
+{
+    free(L->a);
+    free(L->c);
+    free(L->active);
+}
+
+typedef struct moments_buf {
+    double *lm, *cm, *lse;
+} moments_buf;
+
+static moments_buf make_moments(int R, int n, int K)
+{
+    moments_buf m = {xmalloc((size_t)R * n), xmalloc((size_t)R * n * K), xmalloc((size_t)R)};
+    return m;
+}
+
+static void free_moments(moments_buf *m)
+{
+    free(m->lm);
+    free(m->cm);
+    free(m->lse);
+}
+
+static ogem_status eval_on(ogem_backend *b, const lines_buf *L, moments_buf *m)
+{
+    ogem_lines ln = {.R = L->R, .n = L->n, .K = L->K, .a = L->a, .c = L->c, .k = NULL, .active = L->active};
+    ogem_moments mo = {.log_mass = m->lm, .cond_mean = m->cm, .mean_lse = m->lse};
+    return b->eval(b, &ln, &mo);
+}
+
+/* |g - c| <= tol * max(1, |c|); both -inf, or both NaN, also agree. */
+static int close_to(double g, double c, double tol)
+{
+    if (isnan(c)) return isnan(g);
+    if (isinf(c)) return g == c;
+    return fabs(g - c) <= tol * fmax(1.0, fabs(c));
+}
+
+static void assert_moments_close(const moments_buf *g, const moments_buf *c, int R, int n, int K, double tol,
+                                 const char *what)
+{
+    for (int r = 0; r < R; r++) {
+        cr_assert(close_to(g->lse[r], c->lse[r], tol), "%s: mean_lse[%d]: gpu %.17g cpu %.17g", what, r, g->lse[r],
+                  c->lse[r]);
+        for (int i = 0; i < n; i++) {
+            const size_t ri = (size_t)r * n + i;
+            cr_assert(close_to(g->lm[ri], c->lm[ri], tol), "%s: log_mass[%d][%d]: gpu %.17g cpu %.17g", what, r, i,
+                      g->lm[ri], c->lm[ri]);
+            for (int k = 0; k < K; k++)
+                cr_assert(close_to(g->cm[ri * K + k], c->cm[ri * K + k], tol),
+                          "%s: cond_mean[%d][%d][%d]: gpu %.17g cpu %.17g", what, r, i, k, g->cm[ri * K + k],
+                          c->cm[ri * K + k]);
+        }
+    }
+}
+
+static ogem_point_spec spec_of(ogem_estimator kind, long N, int K, const double *data)
+{
+    ogem_point_spec s = {.kind = kind, .N = N, .K = K, .seed = 12345, .data = data,
+                         .precision = OGEM_PREC_DOUBLE, .gpu_path = OGEM_PATH_AUTO, .threads = 2};
+    return s;
+}
+
+static ogem_backend *create_cpu(const ogem_point_spec *sp)
+{
+    ogem_backend *b = NULL;
+    char msg[256] = "";
+    ogem_status st = ogem_backend_cpu_create(&b, sp, msg, sizeof msg);
+    cr_assert_eq(st, OGEM_OK, "CPU backend: %s", msg);
+    return b;
+}
+
+static ogem_backend *create_gpu(const ogem_point_spec *sp)
+{
+    ogem_backend *b = NULL;
+    char msg[256] = "";
+    ogem_status st = ogem_backend_gpu_create(&b, sp, msg, sizeof msg);
+    cr_assert_eq(st, OGEM_OK, "GPU backend: %s (status %d)", msg, (int)st);
+    return b;
+}
+
+#ifdef OGEM_HAVE_CUDA /* used only by the bitwise tests, which need the CUDA build */
+/* backend.h's plan replayed with cuRAND's host generator. */
+static void host_plan_points(ogem_estimator kind, long N, int K, uint64_t seed, long step, double *out)
+{
+    const int mc = kind == OGEM_EST_MC;
+    const long count = mc ? ogem_mc_draw_count(N, K) : ogem_fixed_draw_count(N, K);
+    const long G = mc ? ogem_mc_group_steps(N, K) : 1;
+    double *buf = xmalloc((size_t)(count * G));
+    curandGenerator_t g;
+    cr_assert_eq(curandCreateGeneratorHost(&g, CURAND_RNG_PSEUDO_PHILOX4_32_10), CURAND_STATUS_SUCCESS);
+    cr_assert_eq(curandSetGeneratorOrdering(g, CURAND_ORDERING_PSEUDO_DEFAULT), CURAND_STATUS_SUCCESS);
+    cr_assert_eq(curandSetPseudoRandomGeneratorSeed(g, mc ? ogem_mc_group_seed(seed, step / G)
+                                                          : ogem_stream_seed(seed, OGEM_STREAM_FIXED)),
+                 CURAND_STATUS_SUCCESS);
+    cr_assert_eq(curandSetGeneratorOffset(g, 0ull), CURAND_STATUS_SUCCESS);
+    cr_assert_eq(curandGenerateNormalDouble(g, buf, (size_t)(count * G), 0.0, 1.0), CURAND_STATUS_SUCCESS);
+    curandDestroyGenerator(g);
+    if (mc) {
+        const size_t half = (size_t)(N / 2) * K;
+        const double *slice = buf + (size_t)(step % G) * count;
+        for (size_t q = 0; q < half; q++) {
+            out[q] = slice[q];
+            out[half + q] = -slice[q];
+        }
+    } else {
+        memcpy(out, buf, sizeof(double) * (size_t)N * K);
+    }
+    free(buf);
+}
+
+static void host_qmc_points(long N, int K, uint64_t seed, long step, double *out)
+{
+    unsigned long long *sob = malloc(sizeof(unsigned long long) * (size_t)N * K);
+    cr_assert_not_null(sob);
+    curandGenerator_t g;
+    cr_assert_eq(curandCreateGeneratorHost(&g, CURAND_RNG_QUASI_SCRAMBLED_SOBOL64), CURAND_STATUS_SUCCESS);
+    cr_assert_eq(curandSetQuasiRandomGeneratorDimensions(g, (unsigned)K), CURAND_STATUS_SUCCESS);
+    cr_assert_eq(curandGenerateLongLong(g, sob, (size_t)N * K), CURAND_STATUS_SUCCESS);
+    curandDestroyGenerator(g);
+    for (int k = 0; k < K; k++) {
+        const uint64_t sh = ogem_qmc_shift(seed, step, k);
+        for (long j = 0; j < N; j++)
+            out[(size_t)j * K + k] = ogem_norm_quantile(ogem_u64_to_open01((uint64_t)sob[(size_t)k * N + j] ^ sh));
+    }
+    free(sob);
+}
+
+/* ---- no device ---------------------------------------------------------------- */
+#endif
+
+Test(gpu_nodev, create_fails_cleanly_without_device)
+{
+    if (ogem_gpu_count() > 0) cr_skip_test("a GPU is present");
+    ogem_point_spec sp = spec_of(OGEM_EST_MC, 100, 3, NULL);
+    ogem_backend *b = (ogem_backend *)0x1;
+    char msg[256] = "";
+    ogem_status st = ogem_backend_gpu_create(&b, &sp, msg, sizeof msg);
+    cr_assert_eq(st, OGEM_ERR_NO_DEVICE);
+    cr_assert_null(b);
+    cr_assert(strlen(msg) > 0, "a reason is given");
+
+    /* the solver: device gpu fails with that status, auto falls back to the CPU */
+    double w[2] = {0.5, 0.5};
+    ogem_settings s;
+    ogem_settings_default(&s);
+    s.dim = 2;
+    s.components = 2;
+    s.weights = w;
+    s.samples = 64;
+    s.device = OGEM_DEVICE_GPU;
+    ogem_solver *sv = NULL;
+    cr_assert_eq(ogem_solver_create(&sv, &s, msg, sizeof msg), OGEM_ERR_NO_DEVICE);
+    cr_assert_null(sv);
+    s.device = OGEM_DEVICE_AUTO;
+    cr_assert_eq(ogem_solver_create(&sv, &s, msg, sizeof msg), OGEM_OK, "%s", msg);
+    ogem_solver_info info;
+    ogem_solver_get_info(sv, &info);
+    cr_assert_str_eq(info.backend, "cpu");
+    ogem_solver_destroy(sv);
+}
+
+Test(gpu_nodev, describe_reports_build)
+{
+    char buf[4096];
+    cr_assert_eq(ogem_gpu_describe(buf, sizeof buf), OGEM_OK);
+    cr_assert(strstr(buf, "CUDA backend") != NULL, "got: %s", buf);
+#ifdef OGEM_HAVE_CUDA
+    cr_assert(strstr(buf, "nvcc") != NULL, "build settings listed: %s", buf);
+    cr_assert(strstr(buf, "devices:") != NULL, "device line present: %s", buf);
+#endif
+    char tiny[8];
+    cr_assert_eq(ogem_gpu_describe(tiny, sizeof tiny), OGEM_OK);
+    cr_assert(strlen(tiny) < sizeof tiny);
+}
+
+/* ---- samples ------------------------------------------------------------------ */
+
+#ifdef OGEM_HAVE_CUDA
+static void check_points_bitwise(ogem_estimator kind)
+{
+    const long Ns[] = {2, 1002, 1234};
+    for (size_t kk = 0; kk < sizeof KS / sizeof KS[0]; kk++)
+        for (size_t nn = 0; nn < sizeof Ns / sizeof Ns[0]; nn++) {
+            const int K = KS[kk];
+            const long N = Ns[nn];
+            ogem_point_spec sp = spec_of(kind, N, K, NULL);
+            ogem_backend *g = create_gpu(&sp);
+            double *got = xmalloc((size_t)N * K), *want = xmalloc((size_t)N * K);
+            const long steps[] = {0, 1, 7, 2};
+            for (int q = 0; q < 4; q++) {
+                cr_assert_eq(g->prepare(g, steps[q]), OGEM_OK, "%s", g->err);
+                cr_assert_eq(ogem_backend_gpu_copy_points(g, got, (size_t)N * K), OGEM_OK, "%s", g->err);
+                host_plan_points(kind, N, K, sp.seed, steps[q], want);
+                cr_assert(memcmp(got, want, sizeof(double) * (size_t)N * K) == 0,
+                          "%s samples differ from the host generator's: N=%ld K=%d step %ld",
+                          kind == OGEM_EST_MC ? "mc" : "fixed", N, K, steps[q]);
+            }
+            free(got);
+            free(want);
+            g->destroy(g);
+        }
+}
+#endif
+
+Test(gpu, mc_samples_bitwise_equal_host_generator)
+{
+    NEED_GPU();
+#ifdef OGEM_HAVE_CUDA
+    check_points_bitwise(OGEM_EST_MC);
+#endif
+}
+
+Test(gpu, fixed_samples_bitwise_equal_host_generator)
+{
+    NEED_GPU();
+#ifdef OGEM_HAVE_CUDA
+    check_points_bitwise(OGEM_EST_FIXED);
+#endif
+}
+
+Test(gpu, data_and_qmc_points)
+{
+    NEED_GPU();
+#ifdef OGEM_HAVE_CUDA
+    const long N = 777;
+    for (size_t kk = 0; kk < 3; kk++) {
+        const int K = KS[kk];
+        double *data = xmalloc((size_t)N * K), *got = xmalloc((size_t)N * K), *want = xmalloc((size_t)N * K);
+        normals(5 + K, data, N * K);
+        ogem_point_spec sp = spec_of(OGEM_EST_DATA, N, K, data);
+        ogem_backend *g = create_gpu(&sp);
+        cr_assert_eq(g->prepare(g, 0), OGEM_OK);
+        cr_assert_eq(ogem_backend_gpu_copy_points(g, got, (size_t)N * K), OGEM_OK, "%s", g->err);
+        cr_assert(memcmp(got, data, sizeof(double) * (size_t)N * K) == 0, "data uploaded exactly, K=%d", K);
+        g->destroy(g);
+
+        sp = spec_of(OGEM_EST_QMC, N, K, NULL);
+        g = create_gpu(&sp);
+        for (long step = 0; step < 3; step++) {
+            cr_assert_eq(g->prepare(g, step), OGEM_OK, "%s", g->err);
+            cr_assert_eq(ogem_backend_gpu_copy_points(g, got, (size_t)N * K), OGEM_OK, "%s", g->err);
+            host_qmc_points(N, K, sp.seed, step, want);
+            for (size_t q = 0; q < (size_t)N * K; q++)
+                cr_assert(fabs(got[q] - want[q]) <= 1e-13 * fmax(1.0, fabs(want[q])),
+                          "qmc point %zu (K=%d step %ld): gpu %.17g host %.17g", q, K, step, got[q], want[q]);
+        }
+        g->destroy(g);
+        free(data);
+        free(got);
+        free(want);
+    }
+#endif
+}
+
+/* ---- backend agreement -------------------------------------------------------- */
+
+static void agree_backends(ogem_estimator kind, ogem_precision prec)
+{
+    const double tol = prec == OGEM_PREC_DOUBLE ? 1e-10 : 1e-4;
+    const int R = 3;
+    for (size_t nn = 0; nn < sizeof NS / sizeof NS[0]; nn++)
+        for (size_t kk = 0; kk < sizeof KS / sizeof KS[0]; kk++) {
+            const int n = NS[nn], K = KS[kk];
+            const long N = kind == OGEM_EST_DATA ? 777 : 1234;
+            double *data = NULL;
+            if (kind == OGEM_EST_DATA) {
+                data = xmalloc((size_t)N * K);
+                normals(77 + K, data, N * K);
+                for (size_t q = 0; q < (size_t)N * K; q++) data[q] = 1.3 * data[q] + 0.2;
+            }
+            ogem_point_spec sp = spec_of(kind, N, K, data);
+            ogem_backend *cpu = create_cpu(&sp);
+            lines_buf L = make_lines(R, n, K, 1000 + 10 * n + K);
+            moments_buf mc = make_moments(R, n, K), mg = make_moments(R, n, K);
+            const ogem_gpu_path paths[] = {OGEM_PATH_AUTO, OGEM_PATH_FUSED, OGEM_PATH_GEMM};
+            for (int pi = 0; pi < 3; pi++) {
+                sp.precision = prec;
+                sp.gpu_path = paths[pi];
+                ogem_backend *gpu = create_gpu(&sp);
+                sp.precision = OGEM_PREC_DOUBLE;
+                const long steps[] = {0, 3};
+                for (int q = 0; q < 2; q++) {
+                    char what[160];
+                    snprintf(what, sizeof what, "%s %s path %d n=%d K=%d step %ld",
+                             kind == OGEM_EST_MC ? "mc" : kind == OGEM_EST_FIXED ? "fixed" : "data",
+                             prec == OGEM_PREC_DOUBLE ? "double" : "float", (int)paths[pi], n, K, steps[q]);
+                    cr_assert_eq(cpu->prepare(cpu, steps[q]), OGEM_OK, "%s", cpu->err);
+                    cr_assert_eq(eval_on(cpu, &L, &mc), OGEM_OK, "%s", cpu->err);
+                    cr_assert_eq(gpu->prepare(gpu, steps[q]), OGEM_OK, "%s: %s", what, gpu->err);
+                    ogem_status st = eval_on(gpu, &L, &mg);
+                    cr_assert_eq(st, OGEM_OK, "%s: %s", what, gpu->err);
+                    assert_moments_close(&mg, &mc, R, n, K, tol, what);
+                }
+                gpu->destroy(gpu);
+            }
+            cpu->destroy(cpu);
+            free_lines(&L);
+            free_moments(&mc);
+            free_moments(&mg);
+            free(data);
+        }
+}
+
+Test(gpu, agree_mc_double, .timeout = 300) { NEED_GPU(); agree_backends(OGEM_EST_MC, OGEM_PREC_DOUBLE); }
+Test(gpu, agree_fixed_double, .timeout = 300) { NEED_GPU(); agree_backends(OGEM_EST_FIXED, OGEM_PREC_DOUBLE); }
+Test(gpu, agree_data_double, .timeout = 300) { NEED_GPU(); agree_backends(OGEM_EST_DATA, OGEM_PREC_DOUBLE); }
+Test(gpu, agree_mc_float, .timeout = 300) { NEED_GPU(); agree_backends(OGEM_EST_MC, OGEM_PREC_FLOAT); }
+Test(gpu, agree_fixed_float, .timeout = 300) { NEED_GPU(); agree_backends(OGEM_EST_FIXED, OGEM_PREC_FLOAT); }
+Test(gpu, agree_data_float, .timeout = 300) { NEED_GPU(); agree_backends(OGEM_EST_DATA, OGEM_PREC_FLOAT); }
+
+Test(gpu, agree_qmc_double)
+{
+    NEED_GPU();
+    for (size_t kk = 0; kk < 3; kk++) {
+        const int n = 3, K = KS[kk], R = 2;
+        ogem_point_spec sp = spec_of(OGEM_EST_QMC, 1000, K, NULL);
+        ogem_backend *cpu = create_cpu(&sp), *gpu = create_gpu(&sp);
+        lines_buf L = make_lines(R, n, K, 42 + K);
+        moments_buf mc = make_moments(R, n, K), mg = make_moments(R, n, K);
+        for (long step = 0; step < 2; step++) {
+            cr_assert_eq(cpu->prepare(cpu, step), OGEM_OK);
+            cr_assert_eq(gpu->prepare(gpu, step), OGEM_OK, "%s", gpu->err);
+            cr_assert_eq(eval_on(cpu, &L, &mc), OGEM_OK);
+            cr_assert_eq(eval_on(gpu, &L, &mg), OGEM_OK, "%s", gpu->err);
+            assert_moments_close(&mg, &mc, R, n, K, 1e-10, "qmc");
+        }
+        cpu->destroy(cpu);
+        gpu->destroy(gpu);
+        free_lines(&L);
+        free_moments(&mc);
+        free_moments(&mg);
+    }
+}
+
+/* Inactive inits are skipped and leave the outputs untouched. */
+Test(gpu, inactive_inits_untouched)
+{
+    NEED_GPU();
+    const int R = 4, n = 3, K = 3;
+    ogem_point_spec sp = spec_of(OGEM_EST_MC, 500, K, NULL);
+    ogem_backend *cpu = create_cpu(&sp), *gpu = create_gpu(&sp);
+    lines_buf L = make_lines(R, n, K, 3);
+    L.active[1] = 0;
+    L.active[3] = 0;
+    moments_buf mc = make_moments(R, n, K), mg = make_moments(R, n, K);
+    for (int q = 0; q < R * n; q++) mc.lm[q] = mg.lm[q] = 12345.0;
+    cr_assert_eq(cpu->prepare(cpu, 0), OGEM_OK);
+    cr_assert_eq(gpu->prepare(gpu, 0), OGEM_OK);
+    cr_assert_eq(eval_on(cpu, &L, &mc), OGEM_OK);
+    cr_assert_eq(eval_on(gpu, &L, &mg), OGEM_OK, "%s", gpu->err);
+    for (int i = 0; i < n; i++) {
+        cr_assert_eq(mg.lm[1 * n + i], 12345.0);
+        cr_assert_eq(mg.lm[3 * n + i], 12345.0);
+        cr_assert(close_to(mg.lm[0 * n + i], mc.lm[0 * n + i], 1e-10));
+        cr_assert(close_to(mg.lm[2 * n + i], mc.lm[2 * n + i], 1e-10));
+    }
+    cpu->destroy(cpu);
+    gpu->destroy(gpu);
+    free_lines(&L);
+    free_moments(&mc);
+    free_moments(&mg);
+}
+
+/* Responsibilities of exp(-1800) (far below the smallest double) keep their ratio. */
+Test(gpu, tiny_responsibilities_kept)
+{
+    NEED_GPU();
+    const int R = 1, n = 2, K = 1;
+    double a[2], c[2] = {0.0, 60.0};
+    a[0] = log(0.5);
+    a[1] = log(0.5) - 0.5 * 60.0 * 60.0;
+    unsigned char act[1] = {1};
+    lines_buf L = {R, n, K, a, c, act};
+    for (int prec = 0; prec < 2; prec++)
+        for (int path = 1; path <= 2; path++) {
+            ogem_point_spec sp = spec_of(OGEM_EST_FIXED, 4000, K, NULL);
+            ogem_backend *cpu = create_cpu(&sp);
+            sp.precision = (ogem_precision)prec;
+            sp.gpu_path = (ogem_gpu_path)path;
+            ogem_backend *gpu = create_gpu(&sp);
+            moments_buf mc = make_moments(R, n, K), mg = make_moments(R, n, K);
+            cr_assert_eq(cpu->prepare(cpu, 0), OGEM_OK);
+            cr_assert_eq(gpu->prepare(gpu, 0), OGEM_OK);
+            cr_assert_eq(eval_on(cpu, &L, &mc), OGEM_OK);
+            cr_assert_eq(eval_on(gpu, &L, &mg), OGEM_OK, "%s", gpu->err);
+            cr_assert(isfinite(mg.lm[1]) && mg.lm[1] < -800, "log E[psi_far] = %g", mg.lm[1]);
+            cr_assert(isfinite(mg.cm[1]) && mg.cm[1] > 2.0, "far conditional mean %g", mg.cm[1]);
+            assert_moments_close(&mg, &mc, R, n, K, prec ? 1e-4 : 1e-10, prec ? "tiny float" : "tiny double");
+            cpu->destroy(cpu);
+            gpu->destroy(gpu);
+            free_moments(&mc);
+            free_moments(&mg);
+        }
+}
+
+/* Same inputs, two backends: bitwise-identical outputs (no float atomics). */
+Test(gpu, deterministic_bitwise)
+{
+    NEED_GPU();
+    const int R = 64, n = 5;
+    const int Ks[2] = {10, 96};
+    for (int kk = 0; kk < 2; kk++)
+        for (int prec = 0; prec < 2; prec++)
+            for (int path = 1; path <= 2; path++) {
+                const int K = Ks[kk];
+                ogem_point_spec sp = spec_of(OGEM_EST_MC, 20000, K, NULL);
+                sp.precision = (ogem_precision)prec;
+                sp.gpu_path = (ogem_gpu_path)path;
+                lines_buf L = make_lines(R, n, K, 9);
+                moments_buf m1 = make_moments(R, n, K), m2 = make_moments(R, n, K);
+                for (int rep = 0; rep < 2; rep++) {
+                    ogem_backend *g = create_gpu(&sp);
+                    cr_assert_eq(g->prepare(g, 5), OGEM_OK);
+                    cr_assert_eq(eval_on(g, &L, rep ? &m2 : &m1), OGEM_OK, "%s", g->err);
+                    g->destroy(g);
+                }
+                cr_assert(memcmp(m1.lm, m2.lm, sizeof(double) * R * n) == 0, "log_mass K=%d prec %d path %d", K, prec,
+                          path);
+                cr_assert(memcmp(m1.cm, m2.cm, sizeof(double) * R * n * K) == 0, "cond_mean K=%d prec %d path %d",
+                          K, prec, path);
+                cr_assert(memcmp(m1.lse, m2.lse, sizeof(double) * R) == 0, "mean_lse K=%d prec %d path %d", K, prec,
+                          path);
+                free_lines(&L);
+                free_moments(&m1);
+                free_moments(&m2);
+            }
+}
+
+Test(gpu, info_and_paths)
+{
+    NEED_GPU();
+    const int Ks[2] = {3, 300};
+    for (int kk = 0; kk < 2; kk++) {
+        const int K = Ks[kk], n = 2, R = 2;
+        const long N = 1000;
+        ogem_point_spec sp = spec_of(OGEM_EST_MC, N, K, NULL);
+        ogem_backend *g = create_gpu(&sp);
+        lines_buf L = make_lines(R, n, K, 4);
+        moments_buf m = make_moments(R, n, K);
+        cr_assert_eq(g->prepare(g, 0), OGEM_OK);
+        cr_assert_eq(eval_on(g, &L, &m), OGEM_OK, "%s", g->err);
+        ogem_solver_info info;
+        memset(&info, 0, sizeof info);
+        g->info(g, &info);
+        cr_assert_str_eq(info.backend, "gpu");
+        cr_assert_str_eq(info.precision, "double");
+        cr_assert_str_eq(info.gpu_path, K >= 64 ? "gemm" : "fused");
+        cr_assert(info.peak_device_bytes >= (size_t)N * (K + 1) * sizeof(double), "peak %zu", info.peak_device_bytes);
+        g->destroy(g);
+        free_lines(&L);
+        free_moments(&m);
+    }
+}
+
+Test(gpu, errors_are_statuses)
+{
+    NEED_GPU();
+    /* eval before prepare */
+    ogem_point_spec sp = spec_of(OGEM_EST_MC, 100, 2, NULL);
+    ogem_backend *g = create_gpu(&sp);
+    lines_buf L = make_lines(1, 2, 2, 1);
+    moments_buf m = make_moments(1, 2, 2);
+    cr_assert_eq(eval_on(g, &L, &m), OGEM_ERR_INVALID);
+    cr_assert(strlen(g->err) > 0);
+    g->destroy(g);
+    free_lines(&L);
+    free_moments(&m);
+    /* the fused kernel refuses 40 components when forced; auto takes the GEMM path */
+    const int n = 40, K = 2;
+    L = make_lines(1, n, K, 2);
+    m = make_moments(1, n, K);
+    sp = spec_of(OGEM_EST_MC, 200, K, NULL);
+    sp.gpu_path = OGEM_PATH_FUSED;
+    g = create_gpu(&sp);
+    cr_assert_eq(g->prepare(g, 0), OGEM_OK);
+    cr_assert_eq(eval_on(g, &L, &m), OGEM_ERR_UNSUPPORTED);
+    cr_assert(strstr(g->err, "components") != NULL, "message: %s", g->err);
+    g->destroy(g);
+    sp.gpu_path = OGEM_PATH_AUTO;
+    g = create_gpu(&sp);
+    ogem_backend *cpu = create_cpu(&sp);
+    moments_buf mc = make_moments(1, n, K);
+    cr_assert_eq(g->prepare(g, 0), OGEM_OK);
+    cr_assert_eq(cpu->prepare(cpu, 0), OGEM_OK);
+    cr_assert_eq(eval_on(g, &L, &m), OGEM_OK, "%s", g->err);
+    cr_assert_eq(eval_on(cpu, &L, &mc), OGEM_OK);
+    assert_moments_close(&m, &mc, 1, n, K, 1e-10, "n=40 auto");
+    g->destroy(g);
+    cpu->destroy(cpu);
+    free_lines(&L);
+    free_moments(&m);
+    free_moments(&mc);
+}
+
+/* ---- through the public solver API ------------------------------------------- */
+
+static ogem_solver *make_solver(ogem_settings *s)
+{
+    ogem_solver *sv = NULL;
+    char msg[256] = "";
+    ogem_status st = ogem_solver_create(&sv, s, msg, sizeof msg);
+    cr_assert_eq(st, OGEM_OK, "solver create (%s): %s", s->device == OGEM_DEVICE_GPU ? "gpu" : "cpu", msg);
+    return sv;
+}
+
+static void agree_solvers(ogem_precision prec)
+{
+    const double tol = prec == OGEM_PREC_DOUBLE ? 1e-10 : 1e-4;
+    const int steps = prec == OGEM_PREC_DOUBLE ? 3 : 1;
+    const int R = 2;
+    const ogem_estimator ests[3] = {OGEM_EST_MC, OGEM_EST_FIXED, OGEM_EST_DATA};
+    for (int algo = 0; algo < 2; algo++)
+        for (int e = 0; e < 3; e++)
+            for (size_t nn = 0; nn < sizeof NS / sizeof NS[0]; nn++)
+                for (size_t kk = 0; kk < sizeof KS / sizeof KS[0]; kk++) {
+                    const int n = NS[nn], d = KS[kk];
+                    double *w = xmalloc((size_t)n), ws = 0.0;
+                    for (int i = 0; i < n; i++) ws += (w[i] = 1.0 + i);
+                    for (int i = 0; i < n; i++) w[i] /= ws;
+                    double *mu = xmalloc((size_t)R * n * d), *star = xmalloc((size_t)d);
+                    for (int k = 0; k < d; k++) star[k] = 0.1 * (k % 3);
+                    ogem_init_random(mu, 0, 1, n, d, star, 2.0 / sqrt((double)d), 21);
+                    ogem_init_far(mu + (size_t)n * d, 0, 1, n, d, star, 1, 30.0, 22);
+                    const long rows = 600;
+                    double *data = NULL;
+                    ogem_settings s;
+                    ogem_settings_default(&s);
+                    s.dim = d;
+                    s.components = n;
+                    s.weights = w;
+                    s.mu_star = star;
+                    s.inits = R;
+                    s.algo = (ogem_algo)algo;
+                    s.eta = 0.7;
+                    s.estimator = ests[e];
+                    s.samples = 1000;
+                    s.seed = 31;
+                    s.threads = 2;
+                    if (ests[e] == OGEM_EST_DATA) {
+                        data = xmalloc((size_t)rows * d);
+                        normals(55 + d, data, rows * d);
+                        for (size_t q = 0; q < (size_t)rows * d; q++) data[q] += star[q % d];
+                        s.data = data;
+                        s.data_rows = rows;
+                    }
+                    s.device = OGEM_DEVICE_CPU;
+                    ogem_solver *cs = make_solver(&s);
+                    s.device = OGEM_DEVICE_GPU;
+                    s.precision = prec;
+                    ogem_solver *gs = make_solver(&s);
+                    cr_assert_eq(ogem_solver_set_means(cs, mu), OGEM_OK);
+                    cr_assert_eq(ogem_solver_set_means(gs, mu), OGEM_OK);
+                    ogem_metrics mcpu[2], mgpu[2];
+                    for (int t = 0; t < steps; t++) {
+                        char what[160];
+                        snprintf(what, sizeof what, "%s est %d n=%d d=%d step %d %s", algo ? "em" : "gem", e, n, d, t,
+                                 prec ? "float" : "double");
+                        cr_assert_eq(ogem_solver_step(cs, 1, mcpu), OGEM_OK, "%s", ogem_solver_error(cs));
+                        cr_assert_eq(ogem_solver_step(gs, 1, mgpu), OGEM_OK, "%s: %s", what, ogem_solver_error(gs));
+                        for (int r = 0; r < R; r++) {
+                            cr_assert(close_to(mgpu[r].loss, mcpu[r].loss, tol), "%s: loss %.17g vs %.17g", what,
+                                      mgpu[r].loss, mcpu[r].loss);
+                            cr_assert(close_to(mgpu[r].max_dist, mcpu[r].max_dist, tol), "%s: max_dist", what);
+                            cr_assert(close_to(mgpu[r].mean_dist2, mcpu[r].mean_dist2, tol), "%s: mean_dist2", what);
+                            cr_assert(close_to(mgpu[r].update_norm, mcpu[r].update_norm, tol),
+                                      "%s: update_norm %.17g vs %.17g", what, mgpu[r].update_norm,
+                                      mcpu[r].update_norm);
+                        }
+                        double *mg = xmalloc((size_t)R * n * d), *mcp = xmalloc((size_t)R * n * d);
+                        ogem_solver_get_means(gs, mg);
+                        ogem_solver_get_means(cs, mcp);
+                        for (size_t q = 0; q < (size_t)R * n * d; q++)
+                            cr_assert(close_to(mg[q], mcp[q], tol), "%s: mean %zu: %.17g vs %.17g", what, q, mg[q],
+                                      mcp[q]);
+                        free(mg);
+                        free(mcp);
+                    }
+                    ogem_solver_info info;
+                    ogem_solver_get_info(gs, &info);
+                    cr_assert_str_eq(info.backend, "gpu");
+                    cr_assert_str_eq(info.precision, prec ? "float" : "double");
+                    ogem_solver_destroy(cs);
+                    ogem_solver_destroy(gs);
+                    free(w);
+                    free(mu);
+                    free(star);
+                    free(data);
+                }
+}
+
+Test(gpu, solver_gem_em_agree_double, .timeout = 600) { NEED_GPU(); agree_solvers(OGEM_PREC_DOUBLE); }
+Test(gpu, solver_gem_em_agree_float, .timeout = 600) { NEED_GPU(); agree_solvers(OGEM_PREC_FLOAT); }
+
+/* exact: per-initialization quadrature rules built on the device. */
+Test(gpu, exact_agrees_or_is_unsupported)
+{
+    NEED_GPU();
+    char desc[4096];
+    ogem_gpu_describe(desc, sizeof desc);
+    const int available = strstr(desc, "exact estimator on the GPU: yes") != NULL;
+    double w[2] = {0.4, 0.6}, mu[2 * 2 * 3] = {0.5, -1.0, 0.2, -0.7, 1.1, 0.3, 30.0, 0.0, 0.0, 0.1, 0.2, -0.3};
+    ogem_settings s;
+    ogem_settings_default(&s);
+    s.dim = 3;
+    s.components = 2;
+    s.weights = w;
+    s.inits = 2;
+    s.estimator = OGEM_EST_EXACT;
+    s.threads = 2;
+    s.device = OGEM_DEVICE_CPU;
+    ogem_solver *cs = make_solver(&s);
+    s.device = OGEM_DEVICE_GPU;
+    ogem_solver *gs = make_solver(&s);
+    ogem_solver_set_means(cs, mu);
+    ogem_solver_set_means(gs, mu);
+    double lc[2], lg[2], lmc[4], lmg[4], xc[12], xg[12];
+    ogem_status sc = ogem_solver_moments(cs, lc, lmc, xc);
+    ogem_status sg = ogem_solver_moments(gs, lg, lmg, xg);
+    if (!available) {
+        cr_assert_eq(sg, OGEM_ERR_UNSUPPORTED, "exact without quad_rule.h must be unsupported on the GPU");
+    } else if (sc != OGEM_OK) {
+        cr_assert_eq(sg, sc, "both backends refuse alike: gpu %s / cpu %s", ogem_solver_error(gs),
+                     ogem_solver_error(cs));
+    } else {
+        cr_assert_eq(sg, OGEM_OK, "%s", ogem_solver_error(gs));
+        for (int r = 0; r < 2; r++)
+            cr_assert(close_to(lg[r], lc[r], 1e-10), "loss %d: %.17g vs %.17g", r, lg[r], lc[r]);
+        for (int q = 0; q < 4; q++) cr_assert(close_to(lmg[q], lmc[q], 1e-10), "log_mass %d", q);
+        for (int q = 0; q < 12; q++) cr_assert(close_to(xg[q], xc[q], 1e-10), "cond_mean %d", q);
+    }
+    ogem_solver_destroy(cs);
+    ogem_solver_destroy(gs);
+}
