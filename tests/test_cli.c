@@ -22,182 +22,20 @@
 #include <unistd.h>
 
 #include "json.h"
-#include "cli_test_util.h" /* tu_*: spawning with an environment, for the checkpoint tests */
+#include "cli_test_util.h" /* tu_*: temporary dirs, spawning the binary, reading outputs */
 
-extern char **environ;
 
-/* ---- helpers ------------------------------------------------------------------------- */
-
-typedef struct cli_result {
-    int status;  /* exit code, or 128 + signal */
-    char *out;   /* stdout */
-    char *err;   /* stderr */
-} cli_result;
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 12, n = 0;
-    char *buf = malloc(cap + 1);
-    size_t got;
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            char *b = realloc(buf, 2 * cap + 1);
-            if (!b) { free(buf); buf = NULL; break; }
-            buf = b;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (buf) buf[n] = '\0';
-    if (len) *len = n;
-    return buf;
-}
-
-static void spit(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "wb");
-    cr_assert_not_null(f, "cannot write %s", path);
-    fputs(text, f);
-    fclose(f);
-}
-
-static char *path_in(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
-static char *make_tmpdir(void)
-{
-    char tmpl[] = "/tmp/ogem-cli-test-XXXXXX";
-    char *d = mkdtemp(tmpl);
-    cr_assert_not_null(d, "mkdtemp failed");
-    char *copy = malloc(strlen(d) + 1);
-    strcpy(copy, d);
-    return copy;
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb; (void)flag; (void)ftw;
-    return remove(path);
-}
-
-static void rm_rf(const char *dir)
-{
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Runs `ogem ARGS...` (NULL-terminated), capturing stdout and stderr through
- * files in tmp. */
-static cli_result run_ogem(const char *tmp, const char *const *args)
-{
-    const char *argv[64];
-    int argc = 0;
-    argv[argc++] = OGEM_CLI_PATH;
-    for (int i = 0; args[i]; i++) {
-        cr_assert_lt(argc, 63);
-        argv[argc++] = args[i];
-    }
-    argv[argc] = NULL;
-
-    char *out_path = path_in(tmp, ".stdout"), *err_path = path_in(tmp, ".stderr");
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid;
-    int rc = posix_spawn(&pid, OGEM_CLI_PATH, &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    cr_assert_eq(rc, 0, "cannot run %s: %s", OGEM_CLI_PATH, strerror(rc));
-    int ws;
-    cr_assert_eq(waitpid(pid, &ws, 0), pid);
-    cli_result r;
-    r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-    r.out = slurp(out_path, NULL);
-    r.err = slurp(err_path, NULL);
-    unlink(out_path);
-    unlink(err_path);
-    free(out_path);
-    free(err_path);
-    if (!r.out) r.out = calloc(1, 1);
-    if (!r.err) r.err = calloc(1, 1);
-    return r;
-}
-
-static void free_result(cli_result *r)
-{
-    free(r->out);
-    free(r->err);
-}
-
-static int count_lines(const char *s)
-{
-    int n = 0;
-    for (; *s; s++) n += *s == '\n';
-    return n;
-}
-
-static int exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
-/* Entries of a directory other than . and .. (0 if it does not exist). */
-static int dir_entries(const char *path)
-{
-    DIR *d = opendir(path);
-    if (!d) return 0;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-    closedir(d);
-    return n;
-}
-
-static int same_file(const char *a, const char *b)
-{
-    size_t la = 0, lb = 0;
-    char *x = slurp(a, &la), *y = slurp(b, &lb);
-    int same = x && y && la == lb && memcmp(x, y, la) == 0;
-    free(x);
-    free(y);
-    return same;
-}
-
-/* A small, fast run's flags (appended after the caller's own). */
 #define SMALL "--dim", "2", "--components", "3", "--inits", "5", "--steps", "12", "--estimator", "mc:256", "--quiet"
-
-/* Asserts the contract for bad input: exit 2, exactly one non-empty line on
- * stderr (containing `needle` when given), and nothing at --out. */
-static void expect_bad_input(const char *tmp, const char *out, const char *const *args, const char *needle)
-{
-    cli_result r = run_ogem(tmp, args);
-    cr_expect_eq(r.status, 2, "exit %d, expected 2; stderr: %s", r.status, r.err);
-    cr_expect_eq(count_lines(r.err), 1, "expected one line on stderr, got: [%s]", r.err);
-    cr_expect_gt(strlen(r.err), 12, "stderr too short: [%s]", r.err);
-    if (needle) cr_expect_not_null(strstr(r.err, needle), "stderr lacks '%s': %s", needle, r.err);
-    cr_expect_eq(strlen(r.out), 0, "unexpected stdout: %s", r.out);
-    cr_expect_eq(dir_entries(out), 0, "--out %s is not empty", out);
-    free_result(&r);
-}
 
 /* Bad-input test body: `ogem run ARGS --out TMP/out --quiet`. */
 #define BAD_INPUT_TEST(name, needle, ...)                                           \
     Test(cli_bad_input, name)                                                       \
     {                                                                               \
-        char *tmp = make_tmpdir();                                                  \
-        char *out = path_in(tmp, "out");                                            \
+        char *tmp = tu_tmpdir();                                                  \
+        char *out = tu_path(tmp, "out");                                            \
         const char *args[] = { "run", __VA_ARGS__, "--out", out, "--quiet", NULL }; \
-        expect_bad_input(tmp, out, args, needle);                                   \
-        rm_rf(tmp);                                                                 \
+        tu_expect_bad_input(tmp, out, args, needle);                                   \
+        tu_rm_rf(tmp);                                                                 \
         free(out);                                                                  \
         free(tmp);                                                                  \
     }
@@ -223,58 +61,58 @@ BAD_INPUT_TEST(unreadable_config, "--config", "--config", "/nonexistent/run.json
 /* A data file with a malformed number on line 4 (after a comment line). */
 Test(cli_bad_input, malformed_data_names_line)
 {
-    char *tmp = make_tmpdir(), *out = path_in(tmp, "out"), *data = path_in(tmp, "data.csv");
-    spit(data, "# x, y\n1.0,2.0\n-0.5,0.25\n3.0,1.2.3\n4,5\n");
+    char *tmp = tu_tmpdir(), *out = tu_path(tmp, "out"), *data = tu_path(tmp, "data.csv");
+    tu_spit(data, "# x, y\n1.0,2.0\n-0.5,0.25\n3.0,1.2.3\n4,5\n");
     char spec[600];
     snprintf(spec, sizeof spec, "data:%s", data);
     const char *args[] = { "run", "--dim", "2", "--estimator", spec, "--out", out, NULL };
-    expect_bad_input(tmp, out, args, "data.csv:4:");
-    rm_rf(tmp);
+    tu_expect_bad_input(tmp, out, args, "data.csv:4:");
+    tu_rm_rf(tmp);
     free(out); free(data); free(tmp);
 }
 
 Test(cli_bad_input, nan_in_data)
 {
-    char *tmp = make_tmpdir(), *out = path_in(tmp, "out"), *data = path_in(tmp, "data.csv");
-    spit(data, "1.0,2.0\nNaN,0.25\n");
+    char *tmp = tu_tmpdir(), *out = tu_path(tmp, "out"), *data = tu_path(tmp, "data.csv");
+    tu_spit(data, "1.0,2.0\nNaN,0.25\n");
     char spec[600];
     snprintf(spec, sizeof spec, "data:%s", data);
     const char *args[] = { "run", "--dim", "2", "--estimator", spec, "--out", out, NULL };
-    expect_bad_input(tmp, out, args, "data.csv:2:");
-    rm_rf(tmp);
+    tu_expect_bad_input(tmp, out, args, "data.csv:2:");
+    tu_rm_rf(tmp);
     free(out); free(data); free(tmp);
 }
 
 Test(cli_bad_input, inf_in_data)
 {
-    char *tmp = make_tmpdir(), *out = path_in(tmp, "out"), *data = path_in(tmp, "data.csv");
-    spit(data, "1.0,2.0\n0.5,1e999\n");
+    char *tmp = tu_tmpdir(), *out = tu_path(tmp, "out"), *data = tu_path(tmp, "data.csv");
+    tu_spit(data, "1.0,2.0\n0.5,1e999\n");
     char spec[600];
     snprintf(spec, sizeof spec, "data:%s", data);
     const char *args[] = { "run", "--dim", "2", "--estimator", spec, "--out", out, NULL };
-    expect_bad_input(tmp, out, args, "not finite");
-    rm_rf(tmp);
+    tu_expect_bad_input(tmp, out, args, "not finite");
+    tu_rm_rf(tmp);
     free(out); free(data); free(tmp);
 }
 
 Test(cli_bad_input, data_dimension_mismatch)
 {
-    char *tmp = make_tmpdir(), *out = path_in(tmp, "out"), *data = path_in(tmp, "data.csv");
-    spit(data, "1,2,3\n4,5,6\n");
+    char *tmp = tu_tmpdir(), *out = tu_path(tmp, "out"), *data = tu_path(tmp, "data.csv");
+    tu_spit(data, "1,2,3\n4,5,6\n");
     char spec[600];
     snprintf(spec, sizeof spec, "data:%s", data);
     const char *args[] = { "run", "--dim", "2", "--estimator", spec, "--out", out, NULL };
-    expect_bad_input(tmp, out, args, "data.csv:1:");
-    rm_rf(tmp);
+    tu_expect_bad_input(tmp, out, args, "data.csv:1:");
+    tu_rm_rf(tmp);
     free(out); free(data); free(tmp);
 }
 
 Test(cli_bad_input, mu_star_dimension_mismatch)
 {
-    char *tmp = make_tmpdir(), *out = path_in(tmp, "out");
+    char *tmp = tu_tmpdir(), *out = tu_path(tmp, "out");
     const char *args[] = { "run", "--dim", "2", "--mu-star", "1,2,3", "--out", out, NULL };
-    expect_bad_input(tmp, out, args, "--mu-star");
-    rm_rf(tmp);
+    tu_expect_bad_input(tmp, out, args, "--mu-star");
+    tu_rm_rf(tmp);
     free(out); free(tmp);
 }
 
@@ -282,29 +120,29 @@ Test(cli_bad_input, mu_star_dimension_mismatch)
  * whose row has a coordinate too few (named by its line). */
 Test(cli_bad_input, init_file_mismatch)
 {
-    char *tmp = make_tmpdir(), *out = path_in(tmp, "out"), *init = path_in(tmp, "init.csv");
-    spit(init, "init,component,mu_1,mu_2\n0,0,1,2\n0,1,3,4\n0,2,5,6\n");
+    char *tmp = tu_tmpdir(), *out = tu_path(tmp, "out"), *init = tu_path(tmp, "init.csv");
+    tu_spit(init, "init,component,mu_1,mu_2\n0,0,1,2\n0,1,3,4\n0,2,5,6\n");
     char spec[600];
     snprintf(spec, sizeof spec, "file:%s", init);
     const char *args[] = { "run", "--dim", "2", "--components", "2", "--inits", "1", "--init", spec, "--out", out, NULL };
-    expect_bad_input(tmp, out, args, "--components");
+    tu_expect_bad_input(tmp, out, args, "--components");
 
-    spit(init, "init,component,mu_1,mu_2\n0,0,1,2\n0,1,3\n");
+    tu_spit(init, "init,component,mu_1,mu_2\n0,0,1,2\n0,1,3\n");
     const char *args2[] = { "run", "--dim", "2", "--components", "2", "--inits", "1", "--init", spec, "--out", out, NULL };
-    expect_bad_input(tmp, out, args2, "init.csv:3:");
-    rm_rf(tmp);
+    tu_expect_bad_input(tmp, out, args2, "init.csv:3:");
+    tu_rm_rf(tmp);
     free(out); free(init); free(tmp);
 }
 
-/* Bad input with an --out that already exists: left exactly as it was. */
+/* Bad input with an --out that already tu_exists: left exactly as it was. */
 Test(cli_bad_input, existing_out_untouched)
 {
-    char *tmp = make_tmpdir(), *out = path_in(tmp, "out");
+    char *tmp = tu_tmpdir(), *out = tu_path(tmp, "out");
     cr_assert_eq(mkdir(out, 0755), 0);
     const char *args[] = { "run", "--eta", "-1", "--out", out, NULL };
-    expect_bad_input(tmp, out, args, "--eta");
-    cr_expect(exists(out));
-    rm_rf(tmp);
+    tu_expect_bad_input(tmp, out, args, "--eta");
+    cr_expect(tu_exists(out));
+    tu_rm_rf(tmp);
     free(out); free(tmp);
 }
 
@@ -313,45 +151,27 @@ Test(cli_bad_input, existing_out_untouched)
  * nothing behind: no partial CSV, no temporary file, no directory. */
 Test(cli, failed_run_leaves_nothing)
 {
-    char *tmp = make_tmpdir(), *out = path_in(tmp, "deep/out");
+    char *tmp = tu_tmpdir(), *out = tu_path(tmp, "deep/out");
     const char *args[] = { "run", "--dim", "8", "--components", "8", "--inits", "2", "--steps", "2",
                            "--estimator", "exact", "--out", out, "--quiet", NULL };
-    cli_result r = run_ogem(tmp, args);
+    tu_result r = tu_run(tmp, args);
     cr_expect_neq(r.status, 0);
-    cr_expect_eq(count_lines(r.err), 1, "stderr: [%s]", r.err);
-    cr_expect_not(exists(out));
-    char *deep = path_in(tmp, "deep");
-    cr_expect_not(exists(deep), "created parent directory left behind");
+    cr_expect_eq(tu_count_lines(r.err), 1, "stderr: [%s]", r.err);
+    cr_expect_not(tu_exists(out));
+    char *deep = tu_path(tmp, "deep");
+    cr_expect_not(tu_exists(deep), "created parent directory left behind");
     free(deep);
-    free_result(&r);
-    rm_rf(tmp);
+    tu_free_result(&r);
+    tu_rm_rf(tmp);
     free(out); free(tmp);
 }
 
 /* ---- successful runs ------------------------------------------------------------------ */
 
-static void expect_header(const char *path, const char *header)
-{
-    char *text = slurp(path, NULL);
-    cr_assert_not_null(text, "%s missing", path);
-    size_t n = strlen(header);
-    cr_expect(strncmp(text, header, n) == 0 && text[n] == '\n', "%s: header is not '%s'", path, header);
-    free(text);
-}
-
-static int file_lines(const char *path)
-{
-    char *text = slurp(path, NULL);
-    cr_assert_not_null(text, "%s missing", path);
-    int n = count_lines(text);
-    free(text);
-    return n;
-}
-
 /* The first column of every data row of a CSV, as longs. */
 static int first_column(const char *path, long *v, int max)
 {
-    char *text = slurp(path, NULL);
+    char *text = tu_slurp(path, NULL);
     cr_assert_not_null(text);
     int n = 0;
     char *p = strchr(text, '\n');
@@ -363,49 +183,37 @@ static int first_column(const char *path, long *v, int max)
     return n;
 }
 
-static ogem_json *load_json(const char *path)
-{
-    size_t len;
-    char *text = slurp(path, &len);
-    cr_assert_not_null(text, "%s missing", path);
-    ogem_json *root;
-    char msg[256];
-    cr_assert_eq(ogem_json_parse(text, len, &root, msg, sizeof msg), OGEM_OK, "%s: %s", path, msg);
-    free(text);
-    return root;
-}
-
 Test(cli, small_run_writes_all_files)
 {
-    char *tmp = make_tmpdir(), *out = path_in(tmp, "a/b");
+    char *tmp = tu_tmpdir(), *out = tu_path(tmp, "a/b");
     const char *args[] = { "run", "--device", "cpu", "--dim", "2", "--components", "3", "--inits", "5", "--steps", "20",
                            "--estimator", "mc:256", "--trace-inits", "3", "--log", "every:5", "--out", out,
                            "--quiet", NULL };
-    cli_result r = run_ogem(tmp, args);
+    tu_result r = tu_run(tmp, args);
     cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
     cr_expect_eq(strlen(r.err), 0, "stderr: %s", r.err);
     cr_expect_eq(strlen(r.out), 0, "--quiet printed: %s", r.out);
-    free_result(&r);
+    tu_free_result(&r);
 
-    char *traj = path_in(out, "trajectory.csv"), *agg = path_in(out, "aggregate.csv");
-    char *fin = path_in(out, "final.csv"), *js = path_in(out, "run.json");
-    expect_header(traj, "step,init,loss,max_dist,mean_dist2,update_norm");
-    expect_header(agg, "step,loss_min,loss_q1,loss_median,loss_q3,loss_max,"
+    char *traj = tu_path(out, "trajectory.csv"), *agg = tu_path(out, "aggregate.csv");
+    char *fin = tu_path(out, "final.csv"), *js = tu_path(out, "run.json");
+    tu_expect_header(traj, "step,init,loss,max_dist,mean_dist2,update_norm");
+    tu_expect_header(agg, "step,loss_min,loss_q1,loss_median,loss_q3,loss_max,"
                        "max_dist_min,max_dist_q1,max_dist_median,max_dist_q3,max_dist_max,"
                        "mean_dist2_min,mean_dist2_q1,mean_dist2_median,mean_dist2_q3,mean_dist2_max,"
                        "update_norm_min,update_norm_q1,update_norm_median,update_norm_q3,update_norm_max");
-    expect_header(fin, "init,component,mu_1,mu_2");
-    cr_expect_eq(file_lines(traj), 1 + 5 * 3, "trajectory: 5 logged steps x 3 traced inits");
-    cr_expect_eq(file_lines(agg), 1 + 5);
-    cr_expect_eq(file_lines(fin), 1 + 5 * 3, "final: 5 inits x 3 components");
-    cr_expect_eq(dir_entries(out), 4, "only the four outputs (no temporary files)");
+    tu_expect_header(fin, "init,component,mu_1,mu_2");
+    cr_expect_eq(tu_file_lines(traj), 1 + 5 * 3, "trajectory: 5 logged steps x 3 traced inits");
+    cr_expect_eq(tu_file_lines(agg), 1 + 5);
+    cr_expect_eq(tu_file_lines(fin), 1 + 5 * 3, "final: 5 inits x 3 components");
+    cr_expect_eq(tu_dir_entries(out), 4, "only the four outputs (no temporary files)");
 
     long steps[16];
     int n = first_column(agg, steps, 16);
     cr_expect_eq(n, 5);
     for (int i = 0; i < n; i++) cr_expect_eq(steps[i], 5 * i);
 
-    ogem_json *root = load_json(js);
+    ogem_json *root = tu_load_json(js);
     const ogem_json *settings = ogem_json_get(root, "settings");
     cr_expect_not_null(settings);
     cr_expect_eq(ogem_json_get(settings, "dim")->number, 2);
@@ -418,7 +226,7 @@ Test(cli, small_run_writes_all_files)
     ogem_json_free(root);
 
     free(traj); free(agg); free(fin); free(js);
-    rm_rf(tmp);
+    tu_rm_rf(tmp);
     free(out); free(tmp);
 }
 
@@ -427,13 +235,13 @@ Test(cli, small_run_writes_all_files)
  * 63, 71, 79, 89, 100. */
 Test(cli, default_log_is_log_spaced)
 {
-    char *tmp = make_tmpdir(), *out = path_in(tmp, "out");
+    char *tmp = tu_tmpdir(), *out = tu_path(tmp, "out");
     const char *args[] = { "run", "--dim", "1", "--components", "2", "--inits", "3", "--steps", "100",
                            "--estimator", "mc:64", "--out", out, "--quiet", NULL };
-    cli_result r = run_ogem(tmp, args);
+    tu_result r = tu_run(tmp, args);
     cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
-    free_result(&r);
-    char *agg = path_in(out, "aggregate.csv");
+    tu_free_result(&r);
+    char *agg = tu_path(out, "aggregate.csv");
     long steps[64];
     int n = first_column(agg, steps, 64);
     static const long want[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 16, 18, 20, 22, 25, 28, 32,
@@ -441,7 +249,7 @@ Test(cli, default_log_is_log_spaced)
     cr_assert_eq(n, (int)(sizeof want / sizeof want[0]));
     for (int i = 0; i < n; i++) cr_expect_eq(steps[i], want[i], "row %d: step %ld, expected %ld", i, steps[i], want[i]);
     free(agg);
-    rm_rf(tmp);
+    tu_rm_rf(tmp);
     free(out); free(tmp);
 }
 
@@ -449,8 +257,8 @@ static void expect_same_csvs(const char *a, const char *b)
 {
     static const char *const names[] = { "trajectory.csv", "aggregate.csv", "final.csv" };
     for (int i = 0; i < 3; i++) {
-        char *pa = path_in(a, names[i]), *pb = path_in(b, names[i]);
-        cr_expect(same_file(pa, pb), "%s differs between %s and %s", names[i], a, b);
+        char *pa = tu_path(a, names[i]), *pb = tu_path(b, names[i]);
+        cr_expect(tu_same_file(pa, pb), "%s differs between %s and %s", names[i], a, b);
         free(pa);
         free(pb);
     }
@@ -458,20 +266,20 @@ static void expect_same_csvs(const char *a, const char *b)
 
 Test(cli, same_seed_is_byte_identical)
 {
-    char *tmp = make_tmpdir(), *a = path_in(tmp, "a"), *b = path_in(tmp, "b"), *c = path_in(tmp, "c");
+    char *tmp = tu_tmpdir(), *a = tu_path(tmp, "a"), *b = tu_path(tmp, "b"), *c = tu_path(tmp, "c");
     /* Same seed, different thread counts: still the same bytes. */
     const char *args_a[] = { "run", SMALL, "--seed", "42", "--threads", "2", "--out", a, NULL };
     const char *args_b[] = { "run", SMALL, "--seed", "42", "--threads", "1", "--out", b, NULL };
     const char *args_c[] = { "run", SMALL, "--seed", "43", "--out", c, NULL };
-    cli_result r;
-    r = run_ogem(tmp, args_a); cr_assert_eq(r.status, 0, "%s", r.err); free_result(&r);
-    r = run_ogem(tmp, args_b); cr_assert_eq(r.status, 0, "%s", r.err); free_result(&r);
-    r = run_ogem(tmp, args_c); cr_assert_eq(r.status, 0, "%s", r.err); free_result(&r);
+    tu_result r;
+    r = tu_run(tmp, args_a); cr_assert_eq(r.status, 0, "%s", r.err); tu_free_result(&r);
+    r = tu_run(tmp, args_b); cr_assert_eq(r.status, 0, "%s", r.err); tu_free_result(&r);
+    r = tu_run(tmp, args_c); cr_assert_eq(r.status, 0, "%s", r.err); tu_free_result(&r);
     expect_same_csvs(a, b);
-    char *fa = path_in(a, "final.csv"), *fc = path_in(c, "final.csv");
-    cr_expect_not(same_file(fa, fc), "a different seed gave the same final.csv");
+    char *fa = tu_path(a, "final.csv"), *fc = tu_path(c, "final.csv");
+    cr_expect_not(tu_same_file(fa, fc), "a different seed gave the same final.csv");
     free(fa); free(fc);
-    rm_rf(tmp);
+    tu_rm_rf(tmp);
     free(a); free(b); free(c); free(tmp);
 }
 
@@ -479,33 +287,33 @@ Test(cli, same_seed_is_byte_identical)
  * non-round doubles, and then a replay with one setting overridden. */
 Test(cli, config_replay_is_byte_identical)
 {
-    char *tmp = make_tmpdir(), *a = path_in(tmp, "a"), *b = path_in(tmp, "b"), *c = path_in(tmp, "c");
+    char *tmp = tu_tmpdir(), *a = tu_path(tmp, "a"), *b = tu_path(tmp, "b"), *c = tu_path(tmp, "c");
     const char *args_a[] = { "run", "--dim", "3", "--components", "3", "--weights", "0.5,0.3,0.2",
                              "--mu-star", "1,0,-0.1", "--inits", "4", "--steps", "10", "--eta", "0.7",
                              "--estimator", "fixed:300", "--init", "far:1:4.1", "--seed", "18446744073709551557",
                              "--log", "every:3", "--trace-inits", "2", "--threads", "1", "--out", a, "--quiet",
                              NULL };
-    cli_result r = run_ogem(tmp, args_a);
+    tu_result r = tu_run(tmp, args_a);
     cr_assert_eq(r.status, 0, "%s", r.err);
-    free_result(&r);
-    char *cfg = path_in(a, "run.json");
+    tu_free_result(&r);
+    char *cfg = tu_path(a, "run.json");
     const char *args_b[] = { "run", "--config", cfg, "--out", b, "--quiet", NULL };
-    r = run_ogem(tmp, args_b);
+    r = tu_run(tmp, args_b);
     cr_assert_eq(r.status, 0, "%s", r.err);
-    free_result(&r);
+    tu_free_result(&r);
     expect_same_csvs(a, b);
 
-    ogem_json *root = load_json(cfg);
+    ogem_json *root = tu_load_json(cfg);
     cr_expect_str_eq(ogem_json_get(ogem_json_get(root, "settings"), "seed")->text, "18446744073709551557");
     ogem_json_free(root);
 
     /* Flags on the command line override the file; a run's directory stands
      * for its run.json. */
     const char *args_c[] = { "run", "--config", a, "--steps", "4", "--out", c, "--quiet", NULL };
-    r = run_ogem(tmp, args_c);
+    r = tu_run(tmp, args_c);
     cr_assert_eq(r.status, 0, "%s", r.err);
-    free_result(&r);
-    char *agg = path_in(c, "aggregate.csv");
+    tu_free_result(&r);
+    char *agg = tu_path(c, "aggregate.csv");
     long steps[8];
     int n = first_column(agg, steps, 8);
     cr_expect_eq(n, 3, "steps 0, 3, 4");
@@ -513,20 +321,20 @@ Test(cli, config_replay_is_byte_identical)
     free(agg);
 
     free(cfg);
-    rm_rf(tmp);
+    tu_rm_rf(tmp);
     free(a); free(b); free(c); free(tmp);
 }
 
 /* A run.json with a setting ogem does not know is refused, naming it. */
 Test(cli_bad_input, config_unknown_setting)
 {
-    char *tmp = make_tmpdir(), *out = path_in(tmp, "out"), *cfg = path_in(tmp, "run.json");
-    spit(cfg, "{\"command\": \"run\", \"settings\": {\"dim\": 2,\n \"colour\": \"blue\"}}\n");
+    char *tmp = tu_tmpdir(), *out = tu_path(tmp, "out"), *cfg = tu_path(tmp, "run.json");
+    tu_spit(cfg, "{\"command\": \"run\", \"settings\": {\"dim\": 2,\n \"colour\": \"blue\"}}\n");
     const char *args[] = { "run", "--config", cfg, "--out", out, NULL };
-    expect_bad_input(tmp, out, args, "colour");
-    spit(cfg, "{\"command\": \"run\", \"settings\": {\"dim\": 0}}\n");
-    expect_bad_input(tmp, out, args, "--dim (from");
-    rm_rf(tmp);
+    tu_expect_bad_input(tmp, out, args, "colour");
+    tu_spit(cfg, "{\"command\": \"run\", \"settings\": {\"dim\": 0}}\n");
+    tu_expect_bad_input(tmp, out, args, "--dim (from");
+    tu_rm_rf(tmp);
     free(out); free(cfg); free(tmp);
 }
 
@@ -534,49 +342,49 @@ Test(cli_bad_input, config_unknown_setting)
  * so the second final.csv is the first, byte for byte. */
 Test(cli, init_file_round_trip)
 {
-    char *tmp = make_tmpdir(), *a = path_in(tmp, "a"), *b = path_in(tmp, "b");
+    char *tmp = tu_tmpdir(), *a = tu_path(tmp, "a"), *b = tu_path(tmp, "b");
     const char *args_a[] = { "run", SMALL, "--out", a, NULL };
-    cli_result r = run_ogem(tmp, args_a);
+    tu_result r = tu_run(tmp, args_a);
     cr_assert_eq(r.status, 0, "%s", r.err);
-    free_result(&r);
-    char *fa = path_in(a, "final.csv"), *fb = path_in(b, "final.csv");
+    tu_free_result(&r);
+    char *fa = tu_path(a, "final.csv"), *fb = tu_path(b, "final.csv");
     char spec[600];
     snprintf(spec, sizeof spec, "file:%s", fa);
     /* Like SMALL, but with --steps 0. */
     const char *args_b2[] = { "run", "--dim", "2", "--components", "3", "--inits", "5", "--steps", "0",
                               "--estimator", "mc:256", "--init", spec, "--out", b, "--quiet", NULL };
-    r = run_ogem(tmp, args_b2);
+    r = tu_run(tmp, args_b2);
     cr_assert_eq(r.status, 0, "%s", r.err);
-    free_result(&r);
-    cr_expect(same_file(fa, fb), "final.csv did not survive a round trip through --init file:");
-    char *agg = path_in(b, "aggregate.csv");
-    cr_expect_eq(file_lines(agg), 2, "--steps 0 logs step 0 only");
+    tu_free_result(&r);
+    cr_expect(tu_same_file(fa, fb), "final.csv did not survive a round trip through --init file:");
+    char *agg = tu_path(b, "aggregate.csv");
+    cr_expect_eq(tu_file_lines(agg), 2, "--steps 0 logs step 0 only");
     free(agg);
     free(fa); free(fb);
-    rm_rf(tmp);
+    tu_rm_rf(tmp);
     free(a); free(b); free(tmp);
 }
 
 Test(cli, data_estimator_run)
 {
-    char *tmp = make_tmpdir(), *out = path_in(tmp, "out"), *data = path_in(tmp, "data.csv");
-    spit(data, "# two clusters\n-1.5,0.1\n1.4,-0.2\n\n-1.6,0.3\r\n1.5,0.0\n-1.4,-0.1\n1.6,0.2\n");
+    char *tmp = tu_tmpdir(), *out = tu_path(tmp, "out"), *data = tu_path(tmp, "data.csv");
+    tu_spit(data, "# two clusters\n-1.5,0.1\n1.4,-0.2\n\n-1.6,0.3\r\n1.5,0.0\n-1.4,-0.1\n1.6,0.2\n");
     char spec[600];
     snprintf(spec, sizeof spec, "data:%s", data);
     const char *args[] = { "run", "--dim", "2", "--components", "2", "--inits", "3", "--steps", "5",
                            "--estimator", spec, "--algo", "em", "--out", out, NULL };
-    cli_result r = run_ogem(tmp, args);
+    tu_result r = tu_run(tmp, args);
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_expect_not_null(strstr(r.out, "NLL"), "summary should label the loss as an NLL: %s", r.out);
-    free_result(&r);
-    char *js = path_in(out, "run.json");
-    ogem_json *root = load_json(js);
+    tu_free_result(&r);
+    char *js = tu_path(out, "run.json");
+    ogem_json *root = tu_load_json(js);
     const ogem_json *resolved = ogem_json_get(root, "resolved");
     cr_expect_eq(ogem_json_get(resolved, "samples_per_step")->number, 6);
     cr_expect_not_null(strstr(ogem_json_get(resolved, "loss")->text, "log-likelihood"));
     ogem_json_free(root);
     free(js);
-    rm_rf(tmp);
+    tu_rm_rf(tmp);
     free(out); free(data); free(tmp);
 }
 
@@ -584,16 +392,16 @@ Test(cli, data_estimator_run)
  * when stderr is not a terminal. */
 Test(cli, summary_on_stdout)
 {
-    char *tmp = make_tmpdir(), *out = path_in(tmp, "out");
+    char *tmp = tu_tmpdir(), *out = tu_path(tmp, "out");
     const char *args[] = { "run", "--device", "cpu", "--dim", "2", "--components", "2", "--inits", "3", "--steps", "3",
                            "--estimator", "mc:64", "--out", out, NULL };
-    cli_result r = run_ogem(tmp, args);
+    tu_result r = tu_run(tmp, args);
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_expect_not_null(strstr(r.out, "median"), "summary: %s", r.out);
     cr_expect_not_null(strstr(r.out, "SCI/s"), "summary: %s", r.out);
     cr_expect_eq(strlen(r.err), 0, "stderr not a terminal, yet: %s", r.err);
-    free_result(&r);
-    rm_rf(tmp);
+    tu_free_result(&r);
+    tu_rm_rf(tmp);
     free(out); free(tmp);
 }
 
@@ -601,21 +409,21 @@ Test(cli, summary_on_stdout)
 
 Test(cli, version_and_help)
 {
-    char *tmp = make_tmpdir();
+    char *tmp = tu_tmpdir();
     const char *v[] = { "--version", NULL };
-    cli_result r = run_ogem(tmp, v);
+    tu_result r = tu_run(tmp, v);
     cr_expect_eq(r.status, 0);
     cr_expect(strncmp(r.out, "ogem " OGEM_VERSION, strlen("ogem " OGEM_VERSION)) == 0, "%s", r.out);
-    free_result(&r);
+    tu_free_result(&r);
 
     const char *h[] = { "--help", NULL };
-    r = run_ogem(tmp, h);
+    r = tu_run(tmp, h);
     cr_expect_eq(r.status, 0);
     cr_expect_not_null(strstr(r.out, "run"));
-    free_result(&r);
+    tu_free_result(&r);
 
     const char *rh[] = { "run", "--help", NULL };
-    r = run_ogem(tmp, rh);
+    r = tu_run(tmp, rh);
     cr_expect_eq(r.status, 0);
     static const char *const flags[] = { "--dim", "--components", "--weights", "--mu-star", "--inits",
                                          "--steps", "--eta", "--algo", "--estimator", "--subspace", "--init",
@@ -623,19 +431,19 @@ Test(cli, version_and_help)
                                          "--precision", "--gpu-path", "--config", "--quiet" };
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         cr_expect_not_null(strstr(r.out, flags[i]), "run --help lacks %s", flags[i]);
-    free_result(&r);
+    tu_free_result(&r);
 
     const char *none[] = { NULL };
-    r = run_ogem(tmp, none);
+    r = tu_run(tmp, none);
     cr_expect_eq(r.status, 2);
-    free_result(&r);
+    tu_free_result(&r);
 
     const char *bogus[] = { "frobnicate", NULL };
-    r = run_ogem(tmp, bogus);
+    r = tu_run(tmp, bogus);
     cr_expect_eq(r.status, 2);
-    cr_expect_eq(count_lines(r.err), 1, "%s", r.err);
-    free_result(&r);
-    rm_rf(tmp);
+    cr_expect_eq(tu_count_lines(r.err), 1, "%s", r.err);
+    tu_free_result(&r);
+    tu_rm_rf(tmp);
     free(tmp);
 }
 

@@ -413,7 +413,7 @@ Test(cli_escape, exact_steps_same_on_cpu_and_gpu)
 Test(cli_escape, summary_on_stdout)
 {
     char *tmp = tu_tmpdir(), *out = tu_path(tmp, "s");
-    const char *args[] = { "escape", EST, "--inits", "2", "--threads", "1", "--sweep", "radius=2:3:1", "--out", out,
+    const char *args[] = { "escape", EST, "--device", "cpu", "--inits", "2", "--threads", "1", "--sweep", "radius=2:3:1", "--out", out,
                            NULL };
     tu_result r = tu_run(tmp, args);
     cr_assert_eq(r.status, 0, "%s", r.err);
