@@ -604,7 +604,7 @@ int cli_paper_main(int argc, char **argv)
     for (int j = 0; j < n_dim; j++)
         fprintf(fm, "| %d | %.3f | %ld | %.2f | %.2f |\n", edim[j].d, edim[j].radius, edim[j].median,
                 1.0 - (double)edim[j].escaped / edim[j].R, edim[j].seconds);
-    fprintf(fm, "\n## Figures\n\n![convergence](fig_convergence.png)\n\n![weights](fig_weights.png)\n\n"
+    fprintf(fm, "\n## Figures\n\n(Made by tools/plot_paper.py when matplotlib is installed.)\n\n![convergence](fig_convergence.png)\n\n![weights](fig_weights.png)\n\n"
             "![escape](fig_escape.png)\n\nData behind every panel: convergence.csv, escape_radius.csv, "
             "escape_radius_inits.csv, escape_dim.csv, escape_dim_inits.csv, summary.json.\n");
 
