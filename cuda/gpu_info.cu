@@ -179,8 +179,7 @@ extern "C" ogem_status ogem_gpu_describe(char *buf, size_t len)
               "  kernels: fused for K < %d and n <= %d (%d threads/block, <= %d point chunks per init), "
               "cuBLAS GEMM path otherwise (%d-point chunks); float or double scores, double sums\n",
               OGEM_GEMM_MIN_K, OGEM_FUSED_MAX_N, OGEM_FUSED_THREADS, OGEM_FUSED_MAX_CHUNKS, OGEM_GEMM_CHUNK);
-    sb_printf(&sb, "  exact estimator on the GPU: %s\n",
-              gpu_exact_available() ? "yes" : "no (built without quad_rule.h)");
+    sb_printf(&sb, "  exact estimator on the GPU: k = 1 only (k = 2 needs --device cpu)\n");
 
     int n = 0;
     cudaError_t e = cudaGetDeviceCount(&n);

@@ -185,7 +185,6 @@ ogem_status gpu_eval_gemm(gpu_backend *b, int Ra, int n, int K, const void *la, 
 
 /* ---- kernels_exact.cu ------------------------------------------------------ */
 /* 1 when quad_rule.h was present at build time. */
-int gpu_exact_available(void);
 /* Builds the rules of Ra inits (double lines lad/lcd, used dims kd) and
  * evaluates them with the fused kernel. bad_init receives the compact index
  * of an init whose rule could not be built (then OGEM_ERR_UNSUPPORTED). */

@@ -6,22 +6,17 @@
  * log-weighted point sets (nodes padded with zeros to K dimensions, so the
  * conditional means of unused dimensions come out as 0, as on the CPU).
  *
- * Without src/quad_rule.h at build time the estimator reports
- * OGEM_ERR_UNSUPPORTED on the GPU.
+ * Limit: rules are built into buffers of OGEM_QUAD_MAX_POINTS nodes, enough
+ * for k = 1 (at most a few hundred) but not for the nested k = 2 rules (10^4
+ * and more), which are reported as unsupported; streaming them through
+ * ogem_quad_moments per thread would lift this.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "gpu_internal.cuh"
 
-#if defined(__has_include)
-#if __has_include("quad_rule.h")
 #include "quad_rule.h"
-#define OGEM_GPU_HAVE_QUAD 1
-#endif
-#endif
-
-#ifdef OGEM_GPU_HAVE_QUAD
 
 namespace {
 
@@ -55,8 +50,6 @@ __global__ void quad_build_kernel(int RB, int n, int K, const double *a, const d
 }
 
 } /* namespace */
-
-int gpu_exact_available(void) { return 1; }
 
 ogem_status gpu_eval_exact(gpu_backend *b, int Ra, int n, int K, const double *lad, const double *lcd, const int *kd,
                            const void *la, const void *lc, double *lm, double *cm, double *lse, int *bad_init)
@@ -130,18 +123,3 @@ ogem_status gpu_eval_exact(gpu_backend *b, int Ra, int n, int K, const double *l
     free(hcnt);
     return st;
 }
-
-#else /* no quad_rule.h */
-
-int gpu_exact_available(void) { return 0; }
-
-ogem_status gpu_eval_exact(gpu_backend *b, int Ra, int n, int K, const double *lad, const double *lcd, const int *kd,
-                           const void *la, const void *lc, double *lm, double *cm, double *lse, int *bad_init)
-{
-    *bad_init = -1;
-    snprintf(b->base.err, sizeof b->base.err,
-             "the exact estimator is not available on the GPU in this build (src/quad_rule.h was missing)");
-    return OGEM_ERR_UNSUPPORTED;
-}
-
-#endif
