@@ -250,3 +250,18 @@ int cli_parse_choice(const char *cmd, const char *flag, const char *text, const 
     cli_error(cmd, "%s: expected one of %s, got '%s'", flag, list, text ? text : "");
     return -1;
 }
+
+char *cli_dup_printf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) return NULL;
+    char *s = malloc((size_t)n + 1);
+    if (!s) return NULL;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}

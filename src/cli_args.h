@@ -73,4 +73,11 @@ int cli_parse_choice(const char *cmd, const char *flag, const char *text, const 
 int cli_strtol(const char *text, long *out);
 int cli_strtod(const char *text, double *out);
 
+/* A malloc'd, printf-formatted string (NULL when out of memory). */
+char *cli_dup_printf(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
 #endif /* OGEM_CLI_ARGS_H */

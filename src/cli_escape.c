@@ -21,7 +21,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,23 +114,6 @@ static const char *const escape_epilogue =
 
 /* ---- options --------------------------------------------------------------------------- */
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 1, 2)))
-#endif
-static char *dup_printf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) return NULL;
-    char *s = malloc((size_t)n + 1);
-    if (!s) return NULL;
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return s;
-}
 
 static void escape_opts_free(cli_escape_opts *e)
 {
@@ -150,10 +132,10 @@ static int parse_until(const char *cmd, const char *label, const char *text, cli
     double x;
     if (strncmp(text, "dist<=", 6) == 0 && cli_strtod(text + 6, &x) == 0 && x >= 0) {
         e->until = OGEM_UNTIL_DIST;
-        e->until_text = dup_printf("dist<=%.17g", x);
+        e->until_text = cli_dup_printf("dist<=%.17g", x);
     } else if (strncmp(text, "loss<=", 6) == 0 && cli_strtod(text + 6, &x) == 0) {
         e->until = OGEM_UNTIL_LOSS;
-        e->until_text = dup_printf("loss<=%.17g", x);
+        e->until_text = cli_dup_printf("loss<=%.17g", x);
     } else {
         cli_error(cmd, "%s: expected dist<=r (r >= 0) or loss<=x, got '%s'", label, text);
         return -1;
@@ -199,7 +181,7 @@ static int parse_sweep(const char *cmd, const char *label, const char *text, cli
         e->sweep = CLI_SWEEP_RADIUS;
         e->G = (long)count;
         e->points = calloc((size_t)e->G, sizeof *e->points);
-        e->sweep_text = dup_printf("radius=%.17g:%.17g:%.17g", a, b, step);
+        e->sweep_text = cli_dup_printf("radius=%.17g:%.17g:%.17g", a, b, step);
         if (!e->points || !e->sweep_text) goto nomem;
         for (long j = 0; j < e->G; j++) e->points[j].value = e->points[j].radius = grid_round(a + (double)j * step);
         return 0;
@@ -355,7 +337,7 @@ static int build_opts(const char *cmd, const char **value, const unsigned char *
     e->dim = base.dim;
     e->out_dir = base.out_dir;
     e->quiet = base.quiet;
-    e->init_text = dup_printf("%s", base.init_text);
+    e->init_text = cli_dup_printf("%s", base.init_text);
     if (!e->init_text) { cli_error(cmd, "out of memory"); goto fail; }
     if (e->sweep != CLI_SWEEP_NONE && base.init_kind != CLI_INIT_FAR) {
         cli_error(cmd, "%s: a sweep needs --init far:K:RADIUS, got '%s'", label[EF_INIT], base.init_text);

@@ -9,7 +9,6 @@
 #define _XOPEN_SOURCE 700 /* realpath */
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,24 +23,6 @@ static char *dup_str(const char *s)
     return c;
 }
 
-/* A malloc'd, printf-formatted string (NULL when out of memory). */
-#if defined(__GNUC__)
-__attribute__((format(printf, 1, 2)))
-#endif
-static char *dup_fmt(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) return NULL;
-    char *s = malloc((size_t)n + 1);
-    if (!s) return NULL;
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return s;
-}
 
 void cli_run_opts_free(cli_run_opts *o)
 {
@@ -104,9 +85,9 @@ int cli_log_steps(const char *spec, long T, long **steps, long *count, char **ca
     if (s[n - 1] != T) s[n++] = T; /* the last step is always logged */
     *steps = s;
     *count = n;
-    if (every > 0) *canonical = dup_fmt("every:%ld", every);
+    if (every > 0) *canonical = cli_dup_printf("every:%ld", every);
     else if (strcmp(spec, "log") == 0) *canonical = dup_str("log");
-    else *canonical = dup_fmt("log:%ld", per_decade);
+    else *canonical = cli_dup_printf("log:%ld", per_decade);
     if (!*canonical) {
         free(s);
         *steps = NULL;
@@ -218,7 +199,7 @@ static int parse_estimator(const char *cmd, const char *label, const char *text,
     if (o->estimator != OGEM_EST_EXACT) {
         o->samples = N;
         const char *name = o->estimator == OGEM_EST_MC ? "mc" : o->estimator == OGEM_EST_FIXED ? "fixed" : "qmc";
-        o->estimator_text = dup_fmt("%s:%ld", name, N);
+        o->estimator_text = cli_dup_printf("%s:%ld", name, N);
     }
     if (!o->estimator_text) { cli_error(cmd, "%s: out of memory", label); return -1; }
     return 0;
@@ -240,7 +221,7 @@ static int read_data(const char *cmd, const char *label, const char *path, cli_r
     ogem_csv_free(&csv);
     /* Absolute, so that run.json replays from any directory. */
     char *abs = realpath(path, NULL);
-    o->estimator_text = dup_fmt("data:%s", abs ? abs : path);
+    o->estimator_text = cli_dup_printf("data:%s", abs ? abs : path);
     free(abs);
     if (!o->estimator_text) { cli_error(cmd, "%s: out of memory", label); return -1; }
     return 0;
@@ -259,7 +240,7 @@ static int parse_init(const char *cmd, const char *label, const char *text, cli_
         }
         o->init_kind = CLI_INIT_RANDOM;
         o->init_scale = s;
-        o->init_text = dup_fmt("random:%.17g", s);
+        o->init_text = cli_dup_printf("random:%.17g", s);
     } else if (strncmp(text, "far:", 4) == 0) {
         char buf[128];
         snprintf(buf, sizeof buf, "%s", text + 4);
@@ -278,7 +259,7 @@ static int parse_init(const char *cmd, const char *label, const char *text, cli_
         o->init_kind = CLI_INIT_FAR;
         o->far_k = (int)K;
         o->far_radius = rad;
-        o->init_text = dup_fmt("far:%ld:%.17g", K, rad);
+        o->init_text = cli_dup_printf("far:%ld:%.17g", K, rad);
     } else if (strncmp(text, "file:", 5) == 0) {
         if (!text[5]) {
             cli_error(cmd, "%s: file:PATH needs a file name", label);
@@ -365,7 +346,7 @@ static int read_init_file(const char *cmd, const char *label, const char *path, 
         }
     }
     char *abs = realpath(path, NULL);
-    o->init_text = dup_fmt("file:%s", abs ? abs : path);
+    o->init_text = cli_dup_printf("file:%s", abs ? abs : path);
     free(abs);
     if (!o->init_text) {
         cli_error(cmd, "%s: out of memory", label);
