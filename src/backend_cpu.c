@@ -28,25 +28,24 @@ static ogem_status cpu_prepare(ogem_backend *b, long step)
  * k = 2 rule can hold ten thousand nodes, a k = 1 rule a few hundred). */
 typedef struct quad_buf {
     int cap;
-    double *nodes, *nt, *logw, *ck;   /* cap*2, cap*2, cap, n*4 */
+    double *nodes, *nt, *logw;   /* cap*2, cap*2, cap */
 } quad_buf;
 
 static void quad_buf_free(quad_buf *q)
 {
-    free(q->nodes); free(q->nt); free(q->logw); free(q->ck);
+    free(q->nodes); free(q->nt); free(q->logw);
     memset(q, 0, sizeof *q);
 }
 
-static int quad_buf_reserve(quad_buf *q, int cap, int n)
+static int quad_buf_reserve(quad_buf *q, int cap)
 {
-    if (cap <= q->cap && q->ck) return 0;
+    if (cap <= q->cap) return 0;
     quad_buf_free(q);
     q->nodes = malloc(sizeof(double) * 2 * (size_t)cap);
     q->nt = malloc(sizeof(double) * 2 * (size_t)cap);
     q->logw = malloc(sizeof(double) * (size_t)cap);
-    q->ck = malloc(sizeof(double) * 4 * (size_t)n);
     q->cap = cap;
-    return q->nodes && q->nt && q->logw && q->ck ? 0 : -1;
+    return q->nodes && q->nt && q->logw ? 0 : -1;
 }
 
 /* One initialization of the exact estimator: build its quadrature rule in its
@@ -56,24 +55,22 @@ static int quad_buf_reserve(quad_buf *q, int cap, int n)
 static int eval_exact_one(int n, int K, int k, const double *a, const double *c, ogem_eval_scratch *ws,
                           quad_buf *qb, double *log_mass, double *cond_mean, double *mean_lse)
 {
-    if (k > 2 || quad_buf_reserve(qb, qb->cap ? qb->cap : 1024, n)) return k > 2 ? -1 : -2;
+    if (k > 2 || n > OGEM_QUAD_MAX_LINES) return -1;
+    double ck[2 * OGEM_QUAD_MAX_LINES], cm[2 * OGEM_QUAD_MAX_LINES];   /* n x k slopes, conditional means */
     for (int i = 0; i < n; i++)
-        for (int q = 0; q < k; q++) qb->ck[i * k + q] = c[(size_t)i * K + q];
-    int P = ogem_quad_rule(k, n, a, qb->ck, qb->nodes, qb->logw, qb->cap);
+        for (int q = 0; q < k; q++) ck[i * k + q] = c[(size_t)i * K + q];
+    if (quad_buf_reserve(qb, 1024)) return -2;
+    int P = ogem_quad_rule(k, n, a, ck, qb->nodes, qb->logw, qb->cap);
     if (P < 0) {                       /* maybe only too small a buffer: count, grow, retry */
-        int need = ogem_quad_rule(k, n, a, qb->ck, NULL, NULL, 0);
+        int need = ogem_quad_rule(k, n, a, ck, NULL, NULL, 0);
         if (need <= 0) return -1;
-        double saved[4 * OGEM_QUAD_MAX_LINES];
-        memcpy(saved, qb->ck, sizeof(double) * (size_t)n * k);
-        if (quad_buf_reserve(qb, need, n)) return -2;
-        memcpy(qb->ck, saved, sizeof(double) * (size_t)n * k);
-        P = ogem_quad_rule(k, n, a, qb->ck, qb->nodes, qb->logw, qb->cap);
+        if (quad_buf_reserve(qb, need)) return -2;
+        P = ogem_quad_rule(k, n, a, ck, qb->nodes, qb->logw, qb->cap);
         if (P <= 0) return -1;
     }
     for (int j = 0; j < P; j++)
         for (int q = 0; q < k; q++) qb->nt[(size_t)q * P + j] = qb->nodes[(size_t)j * k + q];
-    double cm[2 * OGEM_QUAD_MAX_LINES];   /* n x k conditional means */
-    ogem_eval_lines(n, k, a, qb->ck, qb->nt, P, P, qb->logw, ws, log_mass, cm, mean_lse);
+    ogem_eval_lines(n, k, a, ck, qb->nt, P, P, qb->logw, ws, log_mass, cm, mean_lse);
     for (int i = 0; i < n; i++)
         for (int q = 0; q < K; q++) cond_mean[(size_t)i * K + q] = q < k ? cm[i * k + q] : 0.0;
     return 0;
