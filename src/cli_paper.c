@@ -66,17 +66,16 @@ typedef struct conv_series {
     char panel;                 /* 'a' or 'b'                           */
     const char *name;
     int n, d;
-    double ratio;               /* weights: 0 = equal, else pi_i ~ r^i  */
-    const char *weights_text;
+    const char *weights_text;   /* a --weights spec                     */
 } conv_series;
 
 static const conv_series SERIES[] = {
-    {'a', "n=2 (d=2)", 2, 2, 0.0, "uniform"},
-    {'a', "n=5 (d=1)", 5, 1, 0.0, "uniform"},
-    {'a', "n=10 (d=1)", 10, 1, 0.0, "uniform"},
-    {'b', "equal weights", 5, 1, 0.0, "uniform"},
-    {'b', "geometric:0.6", 5, 1, 0.6, "geometric:0.6"},
-    {'b', "geometric:0.3", 5, 1, 0.3, "geometric:0.3"},
+    {'a', "n=2 (d=2)", 2, 2, "uniform"},
+    {'a', "n=5 (d=1)", 5, 1, "uniform"},
+    {'a', "n=10 (d=1)", 10, 1, "uniform"},
+    {'b', "equal weights", 5, 1, "uniform"},
+    {'b', "geometric:0.6", 5, 1, "geometric:0.6"},
+    {'b', "geometric:0.3", 5, 1, "geometric:0.3"},
 };
 enum { N_SERIES = sizeof SERIES / sizeof SERIES[0] };
 
@@ -104,16 +103,6 @@ static void progress(const paper_ctx *c, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
-}
-
-static void make_weights(const conv_series *s, double *w)
-{
-    double sum = 0.0;
-    for (int i = 0; i < s->n; i++) {
-        w[i] = s->ratio > 0 ? pow(s->ratio, i) : 1.0;
-        sum += w[i];
-    }
-    for (int i = 0; i < s->n; i++) w[i] /= sum;
 }
 
 static ogem_solver *make_solver(const paper_ctx *c, int d, int n, const double *w, int R, char *msg, size_t len)
@@ -165,7 +154,7 @@ static int run_convergence(const paper_ctx *c, const conv_series *s, conv_result
     const paper_plan *p = &c->plan;
     const int R = p->conv_inits, n = s->n, d = s->d;
     const long T = p->conv_steps;
-    double w[16], *mu = malloc(sizeof(double) * (size_t)R * n * d), *scratch = malloc(sizeof(double) * (size_t)R);
+    double *mu = malloc(sizeof(double) * (size_t)R * n * d), *scratch = malloc(sizeof(double) * (size_t)R);
     ogem_metrics *met = malloc(sizeof(ogem_metrics) * (size_t)R);
     long *logs = NULL, nlog = 0;
     char *canon = NULL;
@@ -176,8 +165,9 @@ static int run_convergence(const paper_ctx *c, const conv_series *s, conv_result
         return -1;
     }
     free(canon);
-    make_weights(s, w);
-    ogem_solver *sv = make_solver(c, d, n, w, R, msg, len);
+    double *w = cli_weights_parse(CMD, "weights", s->weights_text, n);   /* prints its own error */
+    ogem_solver *sv = w ? make_solver(c, d, n, w, R, msg, len) : NULL;
+    free(w);
     int rc = -1;
     res->steps = logs;
     res->q = malloc(sizeof(double) * 6 * (size_t)nlog);
@@ -458,16 +448,17 @@ int cli_paper_main(int argc, char **argv)
     }
     /* (a), (b); panel b's equal-weight series is the same run as a's n = 5 */
     for (int j = 0; j < N_SERIES; j++) {
-        if (SERIES[j].panel == 'b' && SERIES[j].ratio == 0.0) continue;
+        if (SERIES[j].panel == 'b' && strcmp(SERIES[j].weights_text, "uniform") == 0) continue;
         progress(&c, "(%c) %s: %d inits, %ld gradient EM steps, exact", SERIES[j].panel, SERIES[j].name,
                  c.plan.conv_inits, c.plan.conv_steps);
+        msg[0] = '\0';
         if (run_convergence(&c, &SERIES[j], &conv[j], msg, sizeof msg)) {
-            cli_error(CMD, "%s", msg);
+            if (msg[0]) cli_error(CMD, "%s", msg);   /* else the weights parser already said why */
             goto out;
         }
     }
     for (int j = 0; j < N_SERIES; j++)
-        if (SERIES[j].panel == 'b' && SERIES[j].ratio == 0.0) {
+        if (SERIES[j].panel == 'b' && strcmp(SERIES[j].weights_text, "uniform") == 0) {
             for (int q = 0; q < N_SERIES; q++)
                 if (SERIES[q].panel == 'a' && SERIES[q].n == SERIES[j].n && SERIES[q].d == SERIES[j].d) {
                     conv[j] = conv[q];   /* shares steps and q: freed once, through conv[q] */

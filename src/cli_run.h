@@ -83,6 +83,10 @@ int cli_exit_code_for(ogem_status st);
 int cli_run_opts_build(const char *cmd, const char *const *value, const char *const *label, cli_run_opts *o);
 void cli_run_opts_free(cli_run_opts *o);
 
+/* The n weights of a --weights spec (uniform | w1,...,wn | geometric:r),
+ * checked; malloc'd. NULL after printing the one error line. */
+double *cli_weights_parse(const char *cmd, const char *label, const char *text, int n);
+
 /* The log set: steps 0 and T, plus round(10^(j/P)) for j = 0, 1, ... up to T
  * (spec "log" = 20 per decade, "log:P"), or every K-th step ("every:K").
  * Returns 0, or -1 with a message (without the flag name) in msg. */

@@ -99,12 +99,12 @@ int cli_log_steps(const char *spec, long T, long **steps, long *count, char **ca
 
 /* ---- --weights, --mu-star -------------------------------------------------------------- */
 
-static int parse_weights(const char *cmd, const char *label, const char *text, int n, cli_run_opts *o)
+double *cli_weights_parse(const char *cmd, const char *label, const char *text, int n)
 {
     double *w = NULL;
     if (strcmp(text, "uniform") == 0) {
         w = malloc((size_t)n * sizeof *w);
-        if (!w) { cli_error(cmd, "%s: out of memory", label); return -1; }
+        if (!w) { cli_error(cmd, "%s: out of memory", label); return NULL; }
         for (int i = 0; i < n; i++) w[i] = 1.0 / n;
     } else if (strncmp(text, "geometric:", 10) == 0) {
         /* pi_i proportional to r^i: a named family, normalized by definition
@@ -112,29 +112,35 @@ static int parse_weights(const char *cmd, const char *label, const char *text, i
         double r;
         if (cli_strtod(text + 10, &r) != 0 || !(r > 0)) {
             cli_error(cmd, "%s: geometric:r needs a positive finite ratio r, got '%s'", label, text);
-            return -1;
+            return NULL;
         }
         w = malloc((size_t)n * sizeof *w);
-        if (!w) { cli_error(cmd, "%s: out of memory", label); return -1; }
+        if (!w) { cli_error(cmd, "%s: out of memory", label); return NULL; }
         double sum = 0, p = 1;
         for (int i = 0; i < n; i++, p *= r) sum += (w[i] = p);
         for (int i = 0; i < n; i++) w[i] /= sum;
     } else {
         int count;
-        if (cli_parse_double_list(cmd, label, text, &w, &count) != 0) return -1;
+        if (cli_parse_double_list(cmd, label, text, &w, &count) != 0) return NULL;
         if (count != n) {
             cli_error(cmd, "%s: %d weight%s given, but --components is %d", label, count, count == 1 ? "" : "s", n);
             free(w);
-            return -1;
+            return NULL;
         }
     }
     char msg[256];
     if (ogem_weights_check(n, w, msg, sizeof msg) != OGEM_OK) {
         cli_error(cmd, "%s: %s", label, msg);
         free(w);
-        return -1;
+        return NULL;
     }
-    o->weights = w;
+    return w;
+}
+
+static int parse_weights(const char *cmd, const char *label, const char *text, int n, cli_run_opts *o)
+{
+    o->weights = cli_weights_parse(cmd, label, text, n);
+    if (!o->weights) return -1;
     o->weights_spec = dup_str(text);
     if (!o->weights_spec) { cli_error(cmd, "%s: out of memory", label); return -1; }
     return 0;
