@@ -23,7 +23,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "backend.h"
+#include "core/backend.h"
 #include "ogem/ogem.h"
 #ifdef OGEM_HAVE_CUDA
 #include "../cuda/ogem_gpu.h"

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "quad_rule.h"
+#include "quad/quad_rule.h"
 
 static double now(void)
 {

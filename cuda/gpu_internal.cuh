@@ -25,9 +25,9 @@
 #include <stdint.h>
 
 extern "C" {
-#include "backend.h"
+#include "core/backend.h"
 }
-#include "sample_math.h"
+#include "math/sample_math.h"
 
 /* Kernel launches and dynamic shared memory go through these two macros, so
  * that the kernels can also be compiled for a host-side emulation (tests of

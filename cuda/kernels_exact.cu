@@ -16,7 +16,7 @@
 
 #include "gpu_internal.cuh"
 
-#include "quad_rule.h"
+#include "quad/quad_rule.h"
 
 namespace {
 

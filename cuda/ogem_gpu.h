@@ -6,7 +6,7 @@
 #define OGEM_GPU_H
 
 #include <stddef.h>
-#include "backend.h"
+#include "core/backend.h"
 
 #ifdef __cplusplus
 extern "C" {

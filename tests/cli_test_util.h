@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "json.h"
+#include "util/json.h"
 
 extern char **environ;
 

@@ -21,7 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "json.h"
+#include "util/json.h"
 #include "cli_test_util.h" /* tu_*: temporary dirs, spawning the binary, reading outputs */
 
 

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "csv_read.h"
+#include "util/csv_read.h"
 
 /* Writes text to a fresh temporary file; returns its malloc'd path. */
 static char *temp_csv(const char *text)

@@ -24,9 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
+#include "core/backend.h"
 #include "ogem/ogem.h"
-#include "sample_math.h"
+#include "math/sample_math.h"
 #ifdef OGEM_HAVE_CUDA
 #include "../cuda/ogem_gpu.h"
 #endif

@@ -6,8 +6,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "backend.h"
-#include "host_points.h"
+#include "core/backend.h"
+#include "cpu/host_points.h"
 
 static int cmp_double(const void *a, const void *b)
 {

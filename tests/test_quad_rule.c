@@ -17,7 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "quad_rule.h"
+#include "quad/quad_rule.h"
 
 #define LOG_SQRT_2PI 0.91893853320467274178
 

@@ -37,8 +37,8 @@ for f in "$root"/cuda/*.cu; do
 done
 g++ -O1 -g $san -std=c++17 -I"$cuda/include" -c "$here/emu_rt.cpp" -o "$out/emu_rt.o"
 objs+=("$out/emu_rt.o")
-for f in "$root"/src/*.c; do
-  case "$(basename "$f")" in cli_*|backend_gpu_stub.c) continue ;; esac
+for f in "$root"/src/core/*.c "$root"/src/cpu/*.c "$root"/src/util/*.c; do
+  case "$(basename "$f")" in backend_gpu_stub.c) continue ;; esac
   o="$out/$(basename "$f" .c).o"
   gcc $cflags -c "$f" -o "$o"
   objs+=("$o")

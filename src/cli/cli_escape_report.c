@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_ckpt.h"
-#include "cli_escape.h"
-#include "json.h"
+#include "cli/cli_ckpt.h"
+#include "cli/cli_escape.h"
+#include "util/json.h"
 
 /* ---- statistics -------------------------------------------------------------------- */
 

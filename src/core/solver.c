@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "backend.h"
+#include "core/backend.h"
 #include "ogem/ogem.h"
-#include "subspace.h"
+#include "core/subspace.h"
 
 struct ogem_solver {
     ogem_settings set;            /* copy; pointers below are owned copies   */

@@ -1,5 +1,5 @@
 /*
- * cli_outdir.c - all-or-nothing output directories.
+ * outdir.c - all-or-nothing output directories.
  *
  * Every output file is written under a temporary name in the target directory
  * (same file system, so rename() is atomic), fsynced, and renamed into place
@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli_run.h"
+#include "util/outdir.h"
 
 #define MAX_FILES 16
 #define MAX_CREATED 64
@@ -29,7 +29,7 @@ typedef struct outfile {
     char *final; /* DIR/NAME             */
 } outfile;
 
-struct cli_outdir {
+struct ogem_outdir {
     char *dir;
     outfile files[MAX_FILES];
     int n_files;
@@ -49,7 +49,7 @@ static char *join(const char *a, const char *b)
 }
 
 /* mkdir -p that remembers what it made. */
-static int make_dirs(cli_outdir *o, const char *dir, char *msg, size_t len)
+static int make_dirs(ogem_outdir *o, const char *dir, char *msg, size_t len)
 {
     char *path = malloc(strlen(dir) + 1);
     if (!path) { snprintf(msg, len, "out of memory"); return -1; }
@@ -86,7 +86,7 @@ static int make_dirs(cli_outdir *o, const char *dir, char *msg, size_t len)
     return 0;
 }
 
-static void remove_created(cli_outdir *o)
+static void remove_created(ogem_outdir *o)
 {
     /* Children before parents; rmdir fails harmlessly on anything non-empty. */
     for (int i = o->n_created - 1; i >= 0; i--) {
@@ -96,7 +96,7 @@ static void remove_created(cli_outdir *o)
     o->n_created = 0;
 }
 
-static void free_outdir(cli_outdir *o)
+static void free_outdir(ogem_outdir *o)
 {
     for (int i = 0; i < o->n_files; i++) {
         free(o->files[i].tmp);
@@ -107,9 +107,9 @@ static void free_outdir(cli_outdir *o)
     free(o);
 }
 
-cli_outdir *cli_outdir_open(const char *dir, char *msg, size_t len)
+ogem_outdir *ogem_outdir_open(const char *dir, char *msg, size_t len)
 {
-    cli_outdir *o = calloc(1, sizeof *o);
+    ogem_outdir *o = calloc(1, sizeof *o);
     if (!o || !(o->dir = malloc(strlen(dir) + 1))) {
         free(o);
         snprintf(msg, len, "out of memory");
@@ -131,7 +131,7 @@ cli_outdir *cli_outdir_open(const char *dir, char *msg, size_t len)
     return o;
 }
 
-FILE *cli_outdir_create(cli_outdir *o, const char *name, char *msg, size_t len)
+FILE *ogem_outdir_create(ogem_outdir *o, const char *name, char *msg, size_t len)
 {
     if (o->n_files >= MAX_FILES) {
         snprintf(msg, len, "too many output files");
@@ -175,7 +175,7 @@ FILE *cli_outdir_create(cli_outdir *o, const char *name, char *msg, size_t len)
     return of->f;
 }
 
-void cli_outdir_abort(cli_outdir *o)
+void ogem_outdir_abort(ogem_outdir *o)
 {
     if (!o) return;
     for (int i = 0; i < o->n_files; i++) {
@@ -187,7 +187,7 @@ void cli_outdir_abort(cli_outdir *o)
     free_outdir(o);
 }
 
-int cli_outdir_commit(cli_outdir *o, char *msg, size_t len)
+int ogem_outdir_commit(ogem_outdir *o, char *msg, size_t len)
 {
     /* 1. Everything on disk under temporary names; any write error (a full
      *    disk shows up here at the latest) aborts with nothing renamed. */
@@ -199,7 +199,7 @@ int cli_outdir_commit(cli_outdir *o, char *msg, size_t len)
         of->f = NULL;
         if (bad) {
             snprintf(msg, len, "cannot write '%s': %s", of->final, strerror(err ? err : EIO));
-            cli_outdir_abort(o);
+            ogem_outdir_abort(o);
             return -1;
         }
     }

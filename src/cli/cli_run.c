@@ -24,10 +24,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "cli_ckpt.h"
-#include "cli_run.h"
-#include "json.h"
+#include "cli/cli.h"
+#include "cli/cli_ckpt.h"
+#include "cli/cli_run.h"
+#include "util/json.h"
 
 const cli_flag cli_run_flags[RF_COUNT] = {
     [RF_DIM] = { "--dim", CLI_FLAG_VALUE, "D", "2", "dimension d >= 1" },
@@ -234,7 +234,7 @@ int cli_run_main(int argc, char **argv)
     ogem_solver *solver = NULL;
     double *mu = NULL, *scratch = NULL;
     ogem_metrics *metrics = NULL;
-    cli_outdir *out = NULL;
+    ogem_outdir *out = NULL;
     char *config = NULL;
     char msg[1024];
     int rc = CLI_EXIT_USAGE;
@@ -331,16 +331,16 @@ int cli_run_main(int argc, char **argv)
     }
 
     /* ---- 2. the output directory ------------------------------------------------- */
-    out = cli_outdir_open(o.out_dir, msg, sizeof msg);
+    out = ogem_outdir_open(o.out_dir, msg, sizeof msg);
     if (!out) {
         cli_error(cmd, "%s: %s", label[RF_OUT], msg);
         goto done;
     }
     ckpt_preexisting = cli_ckpt_exists(o.out_dir);
-    FILE *traj = cli_outdir_create(out, "trajectory.csv", msg, sizeof msg);
-    FILE *agg = traj ? cli_outdir_create(out, "aggregate.csv", msg, sizeof msg) : NULL;
-    FILE *fin = agg ? cli_outdir_create(out, "final.csv", msg, sizeof msg) : NULL;
-    FILE *js = fin ? cli_outdir_create(out, "run.json", msg, sizeof msg) : NULL;
+    FILE *traj = ogem_outdir_create(out, "trajectory.csv", msg, sizeof msg);
+    FILE *agg = traj ? ogem_outdir_create(out, "aggregate.csv", msg, sizeof msg) : NULL;
+    FILE *fin = agg ? ogem_outdir_create(out, "final.csv", msg, sizeof msg) : NULL;
+    FILE *js = fin ? ogem_outdir_create(out, "run.json", msg, sizeof msg) : NULL;
     if (!js) {
         cli_error(cmd, "%s: %s", label[RF_OUT], msg);
         goto done;
@@ -432,7 +432,7 @@ int cli_run_main(int argc, char **argv)
     }
     fputs(json, js);
     free(json);
-    int committed = cli_outdir_commit(out, msg, sizeof msg);
+    int committed = ogem_outdir_commit(out, msg, sizeof msg);
     out = NULL; /* commit frees it, whatever the outcome */
     if (committed != 0) {
         cli_error(cmd, "%s: %s", label[RF_OUT], msg);
@@ -456,7 +456,7 @@ int cli_run_main(int argc, char **argv)
 done:
     if (rc != CLI_EXIT_OK && rc != CLI_EXIT_INTERRUPTED && ckpt_written && !ckpt_preexisting)
         cli_ckpt_remove(o.out_dir); /* a failed run leaves nothing behind */
-    if (out) cli_outdir_abort(out);
+    if (out) ogem_outdir_abort(out);
     if (solver) ogem_solver_destroy(solver);
     free(mu);
     free(metrics);

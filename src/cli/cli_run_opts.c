@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_run.h"
-#include "csv_read.h"
+#include "cli/cli_run.h"
+#include "util/csv_read.h"
 
 static char *dup_str(const char *s)
 {

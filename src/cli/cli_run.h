@@ -1,13 +1,14 @@
 /*
  * cli_run.h - shared pieces of `ogem run`: its flag table, the validated
  * options built from the flags, and the helpers the run is assembled from
- * (cli_run_opts.c, cli_config.c, cli_outdir.c, cli_report.c, cli_progress.c).
+ * (cli_run_opts.c, cli_config.c, cli_report.c, cli_progress.c).
  */
 #ifndef OGEM_CLI_RUN_H
 #define OGEM_CLI_RUN_H
 
 #include <stdio.h>
-#include "cli_args.h"
+#include "cli/cli_args.h"
+#include "util/outdir.h"
 #include "ogem/ogem.h"
 
 /* Flag indices into cli_run_flags; the order is the order of `--help`. */
@@ -118,21 +119,6 @@ int cli_config_apply_text(const char *cmd, const char *flag, const char *origin,
                           const char *command_name, const cli_flag *flags, const unsigned char *replayable,
                           int nflags, const char **value, const unsigned char *given, unsigned char *from_config,
                           cli_strings *pool);
-
-/* ---- output directory, written atomically (cli_outdir.c) ---------------------- */
-
-typedef struct cli_outdir cli_outdir;
-/* Makes sure DIR exists (creating it and missing parents, which abort()
- * removes again). NULL with msg on failure. */
-cli_outdir *cli_outdir_open(const char *dir, char *msg, size_t len);
-/* A new temporary file in DIR that commit() renames to NAME. */
-FILE *cli_outdir_create(cli_outdir *o, const char *name, char *msg, size_t len);
-/* Flushes, fsyncs and closes every file, then renames each into place and
- * fsyncs DIR. Frees o. On failure, aborts (see below) and returns -1. */
-int cli_outdir_commit(cli_outdir *o, char *msg, size_t len);
-/* Closes and removes every temporary file and the directories open() created.
- * Frees o. */
-void cli_outdir_abort(cli_outdir *o);
 
 /* ---- outputs (cli_report.c) ---------------------------------------------------- */
 

@@ -14,8 +14,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "lines_eval.h"
-#include "sample_math.h"
+#include "cpu/lines_eval.h"
+#include "math/sample_math.h"
 
 /* Scratch layout, in doubles (C = OGEM_CHUNK):
  * S[n*C] scores, then log psi; E[n*C] exp, then psi;

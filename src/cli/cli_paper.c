@@ -29,10 +29,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "cli_args.h"
-#include "cli_run.h"
-#include "json.h"
+#include "cli/cli.h"
+#include "cli/cli_args.h"
+#include "cli/cli_run.h"
+#include "util/json.h"
 #include "ogem/ogem.h"
 
 static const char CMD[] = "paper";
@@ -421,7 +421,7 @@ int cli_paper_main(int argc, char **argv)
     }
 
     char msg[512] = "";
-    cli_outdir *od = cli_outdir_open(value[PF_OUT], msg, sizeof msg);
+    ogem_outdir *od = ogem_outdir_open(value[PF_OUT], msg, sizeof msg);
     if (!od) {
         cli_error(CMD, "--out: %s", msg);
         free(plotter);
@@ -479,13 +479,13 @@ int cli_paper_main(int argc, char **argv)
     fit frad = escape_fit(erad, n_rad, 0), fdim = escape_fit(edim, n_dim, 1);
     double total = cli_now() - c.t0;
 
-    FILE *fc = cli_outdir_create(od, "convergence.csv", msg, sizeof msg);
-    FILE *fr = fc ? cli_outdir_create(od, "escape_radius.csv", msg, sizeof msg) : NULL;
-    FILE *fri = fr ? cli_outdir_create(od, "escape_radius_inits.csv", msg, sizeof msg) : NULL;
-    FILE *fd = fri ? cli_outdir_create(od, "escape_dim.csv", msg, sizeof msg) : NULL;
-    FILE *fdi = fd ? cli_outdir_create(od, "escape_dim_inits.csv", msg, sizeof msg) : NULL;
-    FILE *fs = fdi ? cli_outdir_create(od, "summary.json", msg, sizeof msg) : NULL;
-    FILE *fm = fs ? cli_outdir_create(od, "report.md", msg, sizeof msg) : NULL;
+    FILE *fc = ogem_outdir_create(od, "convergence.csv", msg, sizeof msg);
+    FILE *fr = fc ? ogem_outdir_create(od, "escape_radius.csv", msg, sizeof msg) : NULL;
+    FILE *fri = fr ? ogem_outdir_create(od, "escape_radius_inits.csv", msg, sizeof msg) : NULL;
+    FILE *fd = fri ? ogem_outdir_create(od, "escape_dim.csv", msg, sizeof msg) : NULL;
+    FILE *fdi = fd ? ogem_outdir_create(od, "escape_dim_inits.csv", msg, sizeof msg) : NULL;
+    FILE *fs = fdi ? ogem_outdir_create(od, "summary.json", msg, sizeof msg) : NULL;
+    FILE *fm = fs ? ogem_outdir_create(od, "report.md", msg, sizeof msg) : NULL;
     if (!fm) { cli_error(CMD, "--out: %s", msg); goto out; }
 
     fprintf(fc, "panel,series,n,d,weights,step,loss_q1,loss_median,loss_q3,dist_q1,dist_median,dist_q3\n");
@@ -599,7 +599,7 @@ int cli_paper_main(int argc, char **argv)
             "![escape](fig_escape.png)\n\nData behind every panel: convergence.csv, escape_radius.csv, "
             "escape_radius_inits.csv, escape_dim.csv, escape_dim_inits.csv, summary.json.\n");
 
-    if (cli_outdir_commit(od, msg, sizeof msg)) {
+    if (ogem_outdir_commit(od, msg, sizeof msg)) {
         od = NULL;
         cli_error(CMD, "--out: %s", msg);
         goto out;
@@ -625,7 +625,7 @@ int cli_paper_main(int argc, char **argv)
     printf("  (c) escape growth: %.4f per unit radius^2 (R^2 %.4f), %.4f per dimension (R^2 %.4f)\n", frad.slope,
            frad.r2, fdim.slope, fdim.r2);
 out:
-    if (od) cli_outdir_abort(od);
+    if (od) ogem_outdir_abort(od);
     for (int j = 0; j < N_SERIES; j++) {
         int shared = 0;
         for (int q = 0; q < j; q++) shared |= conv[q].steps == conv[j].steps;

@@ -13,7 +13,7 @@
  * It follows `ogem run` in everything else: the shared flags mean the same
  * and are validated by the same code (cli_run_opts_build, once per grid
  * point, all before anything is written), outputs are committed atomically
- * (cli_outdir), --config replays a run.json, and SIGINT/SIGTERM or
+ * (ogem_outdir), --config replays a run.json, and SIGINT/SIGTERM or
  * --checkpoint-every leave a checkpoint that --resume continues exactly
  * (cli_ckpt.h). The checkpoint's payload is the grid position and every
  * escape step and loss so far.
@@ -26,10 +26,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "cli_ckpt.h"
-#include "cli_escape.h"
-#include "json.h"
+#include "cli/cli.h"
+#include "cli/cli_ckpt.h"
+#include "cli/cli_escape.h"
+#include "util/json.h"
 
 /* ---- flags ------------------------------------------------------------------------- */
 
@@ -547,7 +547,7 @@ int cli_escape_main(int argc, char **argv)
     cli_escape_results res = { 0 };
     cli_resume resume;
     ogem_solver *solver = NULL;
-    cli_outdir *out = NULL;
+    ogem_outdir *out = NULL;
     char *config = NULL;
     char msg[1024];
     int rc = CLI_EXIT_USAGE;
@@ -621,16 +621,16 @@ int cli_escape_main(int argc, char **argv)
     }
 
     /* ---- 2. the output directory --------------------------------------------------------- */
-    out = cli_outdir_open(e.out_dir, msg, sizeof msg);
+    out = ogem_outdir_open(e.out_dir, msg, sizeof msg);
     if (!out) {
         cli_error(cmd, "%s: %s", label[EF_OUT], msg);
         goto done;
     }
     ckpt_preexisting = cli_ckpt_exists(e.out_dir);
-    FILE *esc = cli_outdir_create(out, "escapes.csv", msg, sizeof msg);
-    FILE *swp = esc && e.sweep != CLI_SWEEP_NONE ? cli_outdir_create(out, "sweep.csv", msg, sizeof msg) : esc;
-    FILE *sum = swp ? cli_outdir_create(out, "summary.json", msg, sizeof msg) : NULL;
-    FILE *js = sum ? cli_outdir_create(out, "run.json", msg, sizeof msg) : NULL;
+    FILE *esc = ogem_outdir_create(out, "escapes.csv", msg, sizeof msg);
+    FILE *swp = esc && e.sweep != CLI_SWEEP_NONE ? ogem_outdir_create(out, "sweep.csv", msg, sizeof msg) : esc;
+    FILE *sum = swp ? ogem_outdir_create(out, "summary.json", msg, sizeof msg) : NULL;
+    FILE *js = sum ? ogem_outdir_create(out, "run.json", msg, sizeof msg) : NULL;
     if (!js) {
         cli_error(cmd, "%s: %s", label[EF_OUT], msg);
         goto done;
@@ -724,7 +724,7 @@ int cli_escape_main(int argc, char **argv)
     fputs(runjs, js);
     free(summary);
     free(runjs);
-    int committed = cli_outdir_commit(out, msg, sizeof msg);
+    int committed = ogem_outdir_commit(out, msg, sizeof msg);
     out = NULL;
     if (committed != 0) {
         cli_error(cmd, "%s: %s", label[EF_OUT], msg);
@@ -745,7 +745,7 @@ int cli_escape_main(int argc, char **argv)
 done:
     if (rc != CLI_EXIT_OK && rc != CLI_EXIT_INTERRUPTED && ctx.ckpt_written && !ckpt_preexisting)
         cli_ckpt_remove(e.out_dir); /* a failed run leaves nothing behind */
-    if (out) cli_outdir_abort(out);
+    if (out) ogem_outdir_abort(out);
     if (solver) ogem_solver_destroy(solver);
     free(res.steps);
     free(res.loss);

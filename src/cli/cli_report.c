@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_ckpt.h"
-#include "cli_run.h"
-#include "json.h"
+#include "cli/cli_ckpt.h"
+#include "cli/cli_run.h"
+#include "util/json.h"
 
 static int cmp_double(const void *pa, const void *pb)
 {

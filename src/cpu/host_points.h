@@ -4,7 +4,7 @@
 #define OGEM_HOST_POINTS_H
 
 #include <curand.h>
-#include "backend.h"
+#include "core/backend.h"
 
 typedef struct ogem_host_points {
     ogem_estimator kind;

@@ -19,8 +19,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli_run.h"
-#include "json.h"
+#include "cli/cli_run.h"
+#include "util/json.h"
 
 char *cli_strings_add(cli_strings *s, const char *text)
 {

@@ -1,5 +1,5 @@
 /* json.c - the JSON writer and reader declared in json.h. */
-#include "json.h"
+#include "util/json.h"
 
 #include <math.h>
 #include <stdarg.h>

@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "backend.h"
-#include "host_points.h"
-#include "lines_eval.h"
-#include "quad_rule.h"
+#include "core/backend.h"
+#include "cpu/host_points.h"
+#include "cpu/lines_eval.h"
+#include "quad/quad_rule.h"
 
 typedef struct cpu_backend {
     ogem_backend base;

@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli_args.h"
-#include "cli_ckpt.h"
-#include "json.h"
+#include "cli/cli_args.h"
+#include "cli/cli_ckpt.h"
+#include "util/json.h"
 
 /* ---- stopping ------------------------------------------------------------------------- */
 

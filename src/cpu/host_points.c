@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "host_points.h"
-#include "sample_math.h"
+#include "cpu/host_points.h"
+#include "math/sample_math.h"
 
 #define CURAND_TRY(call)                                                              \
     do {                                                                              \

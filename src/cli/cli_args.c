@@ -1,5 +1,5 @@
 /* cli_args.c - flag table parsing and value parsers; see cli_args.h. */
-#include "cli_args.h"
+#include "cli/cli_args.h"
 
 #include <errno.h>
 #include <limits.h>

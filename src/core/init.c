@@ -4,8 +4,8 @@
 #include <math.h>
 #include <string.h>
 #include "ogem/ogem.h"
-#include "backend.h"
-#include "sample_math.h"
+#include "core/backend.h"
+#include "math/sample_math.h"
 
 void ogem_normals(uint64_t seed, uint64_t stream, uint64_t index, double *out, long count)
 {

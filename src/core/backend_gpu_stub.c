@@ -1,7 +1,7 @@
 /* backend_gpu_stub.c - stands in for cuda/ when the build has no CUDA, so the
  * driver can ask for a GPU and get a clear "not built" answer. */
 #include <stdio.h>
-#include "backend.h"
+#include "core/backend.h"
 
 ogem_status ogem_backend_gpu_create(ogem_backend **out, const ogem_point_spec *spec, char *msg, size_t len)
 {

@@ -6,7 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli_run.h"
+#include "cli/cli_run.h"
 
 double cli_now(void)
 {

@@ -81,7 +81,7 @@
 #ifndef OGEM_QUAD_RULE_H
 #define OGEM_QUAD_RULE_H
 
-#include "sample_math.h"
+#include "math/sample_math.h"
 
 /* ---- compile-time limits and tuning -------------------------------------- */
 #ifndef OGEM_QUAD_MAX_LINES

@@ -6,7 +6,7 @@
 #define OGEM_CLI_ESCAPE_H
 
 #include <stdio.h>
-#include "cli_run.h"
+#include "cli/cli_run.h"
 #include "ogem/ogem.h"
 
 typedef enum cli_sweep_kind { CLI_SWEEP_NONE = 0, CLI_SWEEP_RADIUS = 1, CLI_SWEEP_DIM = 2 } cli_sweep_kind;

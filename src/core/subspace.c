@@ -3,7 +3,7 @@
  * when differences are nearly parallel. */
 #include <math.h>
 #include <stdlib.h>
-#include "subspace.h"
+#include "core/subspace.h"
 
 int ogem_subspace_basis(int n, int d, const double *m, int kmax, double *Q)
 {

@@ -1,7 +1,7 @@
 /* sample_plan.c - seeds, counts and offsets of the draws; see backend.h. One
  * place, so the CPU and GPU backends consume the same random numbers. */
-#include "backend.h"
-#include "sample_math.h"
+#include "core/backend.h"
+#include "math/sample_math.h"
 
 uint64_t ogem_stream_seed(uint64_t seed, int stream) { return ogem_derive_seed(seed, (uint64_t)stream); }
 

@@ -1,6 +1,6 @@
 /* csv_read.c - the numeric CSV reader declared in csv_read.h. */
 #define _POSIX_C_SOURCE 200809L
-#include "csv_read.h"
+#include "util/csv_read.h"
 
 #include <errno.h>
 #include <math.h>

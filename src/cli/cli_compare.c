@@ -21,8 +21,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli.h"
-#include "cli_args.h"
+#include "cli/cli.h"
+#include "cli/cli_args.h"
 
 enum { F_RTOL, F_ATOL, F_FILES, F_IGNORE, F_COUNT };
 
