@@ -39,6 +39,15 @@ ogem_cmake_version() {
   "$1" --version 2>/dev/null | awk 'NR == 1 { split($3, v, "."); print v[1] * 100 + v[2]; exit }' || echo 0
 }
 
+# Installs the Debian/Ubuntu packages named (also used by tools/install_check.sh).
+ogem_apt_install() {
+  command -v apt-get >/dev/null 2>&1 ||
+    ogem_die "missing: $* (Debian/Ubuntu names); install them with your package manager"
+  ogem_log "installing $*"
+  ogem_as_root apt-get update -q
+  ogem_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@"
+}
+
 ogem_install_packages() {
   # Look for the capabilities, not for package names, so a machine that has
   # them from elsewhere is left alone.
@@ -53,13 +62,7 @@ ogem_install_packages() {
   else
     missing+=(libcriterion-dev libgsl-dev)
   fi
-  if [ ${#missing[@]} -gt 0 ]; then
-    command -v apt-get >/dev/null 2>&1 ||
-      ogem_die "missing: ${missing[*]} (Debian/Ubuntu names); install them with your package manager"
-    ogem_log "installing ${missing[*]}"
-    ogem_as_root apt-get update -q
-    ogem_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
-  fi
+  [ ${#missing[@]} -eq 0 ] || ogem_apt_install "${missing[@]}"
   # CMake 3.25 or newer (older distributions ship 3.22): fall back to pip's.
   if [ "$(ogem_cmake_version cmake)" -lt 325 ]; then
     local user_cmake="$HOME/.local/bin/cmake"

@@ -31,6 +31,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_args.h"
+#include "cli/cli_datadir.h"
 #include "cli/cli_run.h"
 #include "util/json.h"
 #include "ogem/ogem.h"
@@ -46,7 +47,7 @@ static const cli_flag paper_flags[PF_COUNT] = {
     {"--threads", CLI_FLAG_VALUE, "N", "0", "CPU threads (0: all cores)"},
     {"--seed", CLI_FLAG_VALUE, "S", "1", "seed of the random initializations"},
     {"--no-plots", CLI_FLAG_SWITCH, NULL, NULL, "write data and report only"},
-    {"--plotter", CLI_FLAG_VALUE, "PATH", NULL, "plotting script (default: tools/plot_paper.py beside the build)"},
+    {"--plotter", CLI_FLAG_VALUE, "PATH", NULL, "plotting script (default: plot_paper.py in " CLI_DATA_FILE_PLACES ")"},
     {"--quiet", CLI_FLAG_SWITCH, NULL, NULL, "no progress lines on stderr"},
 };
 
@@ -317,19 +318,6 @@ static void fmt_fit(char *buf, size_t len, fit f)
     else snprintf(buf, len, "n/a");
 }
 
-/* Directory of this executable, for the default plotter path. */
-static char *exe_dir(void)
-{
-    char buf[PATH_MAX];
-    ssize_t k = readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (k <= 0) return NULL;
-    buf[k] = '\0';
-    char *slash = strrchr(buf, '/');
-    if (!slash) return NULL;
-    *slash = '\0';
-    return strdup(buf);
-}
-
 /* Runs `python3 PLOTTER DIR`; returns its exit status (127: not started). */
 static int run_plotter(const char *plotter, const char *dir)
 {
@@ -405,18 +393,7 @@ int cli_paper_main(int argc, char **argv)
             }
             plotter = strdup(value[PF_PLOTTER]);
         } else {
-            char *dir = exe_dir();
-            const char *rel[] = {"/../tools/plot_paper.py", "/../../tools/plot_paper.py"};
-            for (int j = 0; dir && j < 2 && !plotter; j++) {
-                size_t L = strlen(dir) + strlen(rel[j]) + 1;
-                char *cand = malloc(L);
-                if (cand) {
-                    snprintf(cand, L, "%s%s", dir, rel[j]);
-                    if (access(cand, R_OK) == 0) plotter = cand;
-                    else free(cand);
-                }
-            }
-            free(dir);
+            plotter = cli_data_file("plot_paper.py");
         }
     }
 
@@ -611,7 +588,7 @@ int cli_paper_main(int argc, char **argv)
     if (given[PF_NO_PLOTS]) {
         progress(&c, "figures skipped (--no-plots)");
     } else if (!plotter) {
-        fprintf(stderr, "ogem paper: no figures: tools/plot_paper.py not found (give --plotter PATH)\n");
+        fprintf(stderr, "ogem paper: no figures: plot_paper.py not found in " CLI_DATA_FILE_PLACES " (give --plotter PATH)\n");
     } else {
         int st = run_plotter(plotter, value[PF_OUT]);
         if (st == 3) fprintf(stderr, "ogem paper: no figures: matplotlib is not installed (python3 -m pip install matplotlib)\n");
