@@ -2,13 +2,11 @@
  * subcommands; see cli_ckpt.h. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli/cli_args.h"
 #include "cli/cli_ckpt.h"
@@ -207,21 +205,9 @@ int cli_ckpt_write(const char *dir, ogem_solver *s, uint64_t fingerprint, const 
 void cli_ckpt_remove(const char *dir)
 {
     char *path = cli_ckpt_path(dir);
-    if (!path) return;
-    size_t n = strlen(path) + 8;
-    char *tmp = malloc(n);
-    if (tmp) {
-        snprintf(tmp, n, "%s.tmp", path);
-        unlink(tmp);
-        free(tmp);
-    }
-    if (unlink(path) == 0) {
-        int fd = open(dir, O_RDONLY);
-        if (fd >= 0) {
-            fsync(fd);
-            close(fd);
-        }
-    }
+    /* Nothing to report when it fails: a stale checkpoint is refused by its
+     * fingerprint, or resumes the run it belongs to. */
+    if (path) (void)ogem_checkpoint_remove(path);
     free(path);
 }
 

@@ -77,7 +77,7 @@ void cli_ckpt_begin_blob(cli_buf *b, const char *command, const char *config_tex
 /* Captures the solver and writes DIR/checkpoint.ogem atomically. 0, or -1 with msg. */
 int cli_ckpt_write(const char *dir, ogem_solver *s, uint64_t fingerprint, const cli_buf *blob, char *msg,
                    size_t msglen);
-/* Removes DIR/checkpoint.ogem (and a stale temporary), then fsyncs DIR. */
+/* Removes DIR/checkpoint.ogem (ogem_checkpoint_remove). */
 void cli_ckpt_remove(const char *dir);
 int cli_ckpt_exists(const char *dir);
 
