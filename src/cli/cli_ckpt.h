@@ -1,7 +1,6 @@
 /*
- * cli_ckpt.h - what `ogem run` and `ogem escape` share to lose nothing on
- * long runs: stopping cleanly on SIGINT/SIGTERM, checkpoints in --out, and
- * --resume DIR.
+ * cli_ckpt.h - checkpoints in --out and --resume DIR (cli_ckpt.c), what
+ * the command runner (cli_runner.h) uses so that long runs lose nothing.
  *
  * A checkpoint is the library's ogem_checkpoint (solver state, written
  * atomically by ogem_checkpoint_write) whose blob the CLI frames as
@@ -24,20 +23,6 @@
 #include "ogem/ogem.h"
 
 #define CLI_CHECKPOINT_NAME "checkpoint.ogem"
-
-/* ---- stopping between steps ---------------------------------------------------- */
-
-/* Installs SIGINT/SIGTERM handlers that only set a flag (SA_RESETHAND: a
- * second signal acts at once); restore() puts the old ones back. */
-void cli_stop_install(void);
-void cli_stop_restore(void);
-/* The signal that asked us to stop, or 0. */
-int cli_stop_requested(void);
-const char *cli_stop_name(void); /* "SIGINT", "SIGTERM" */
-/* Called once per step the process takes. Test hook: when the environment
- * variable OGEM_TEST_STOP_AFTER_STEP is N >= 1, the N-th call acts as if
- * SIGINT had arrived then (deterministic interruptions for the tests). */
-void cli_stop_count_step(void);
 
 /* ---- growable byte buffer and its reader -------------------------------------------- */
 
