@@ -29,44 +29,66 @@ static cli_run_opts labelled(void)
     return o;
 }
 
+/* One call of cli_library_error and the line it must print. */
+typedef struct message_case {
+    const char *cmd, *fallback, *where, *msg;
+    const char *line;
+} message_case;
+
+static void expect_lines(const cli_run_opts *o, const message_case *cases, size_t n)
+{
+    size_t total = 1;
+    for (size_t i = 0; i < n; i++) {
+        cli_library_error(cases[i].cmd, o, cases[i].fallback, cases[i].where, cases[i].msg);
+        total += strlen(cases[i].line);
+    }
+    fflush(stderr);
+    char *expected = calloc(total, 1);
+    cr_assert_not_null(expected);
+    for (size_t i = 0; i < n; i++) strcat(expected, cases[i].line);
+    cr_assert_stderr_eq_str(expected);
+    free(expected);
+}
+
 Test(cli_messages, field_prefix_becomes_the_flag, .init = cr_redirect_stderr)
 {
     cli_run_opts o = labelled();
     o.label[RF_PRECISION] = "--precision (from a/run.json)";
-    cli_library_error("run", &o, NULL, NULL, "precision: float needs a GPU device");
-    cli_library_error("run", &o, NULL, "step 3", "estimator: exact quadrature cannot");
-    cli_library_error("escape", &o, "--init", NULL, "mu_star: coordinate 2 is not finite");
-    cli_library_error("run", &o, NULL, NULL, "samples: too few");
-    cli_library_error("run", &o, NULL, NULL, "data: row 3 is not finite");
-    cli_library_error("run", &o, NULL, NULL, "gpu_path: gemm needs a GPU");
-    fflush(stderr);
-    cr_assert_stderr_eq_str("ogem run: --precision (from a/run.json): float needs a GPU device\n"
-                            "ogem run: --estimator: step 3: exact quadrature cannot\n"
-                            "ogem escape: --mu-star: coordinate 2 is not finite\n"
-                            "ogem run: --estimator: too few\n"
-                            "ogem run: --estimator: row 3 is not finite\n"
-                            "ogem run: --gpu-path: gemm needs a GPU\n");
+    static const message_case cases[] = {
+        { "run", NULL, NULL, "precision: float needs a GPU device",
+          "ogem run: --precision (from a/run.json): float needs a GPU device\n" },
+        { "run", NULL, "step 3", "estimator: exact quadrature cannot",
+          "ogem run: --estimator: step 3: exact quadrature cannot\n" },
+        { "escape", "--init", NULL, "mu_star: coordinate 2 is not finite",
+          "ogem escape: --mu-star: coordinate 2 is not finite\n" },
+        { "run", NULL, NULL, "samples: too few", "ogem run: --estimator: too few\n" },
+        { "run", NULL, NULL, "data: row 3 is not finite", "ogem run: --estimator: row 3 is not finite\n" },
+        { "run", NULL, NULL, "gpu_path: gemm needs a GPU", "ogem run: --gpu-path: gemm needs a GPU\n" },
+    };
+    expect_lines(&o, cases, sizeof cases / sizeof cases[0]);
 }
 
 Test(cli_messages, other_messages_are_printed_as_they_are, .init = cr_redirect_stderr)
 {
     cli_run_opts o = labelled();
     o.label[RF_DEVICE] = NULL; /* a setting the command chose itself (`ogem paper`) */
-    cli_library_error("run", &o, NULL, NULL, "out of memory in the CPU backend");
-    cli_library_error("run", &o, NULL, "step 7", "the run diverged");
-    cli_library_error("run", &o, "--init", NULL, "bad means");
-    cli_library_error("paper", &o, NULL, NULL, "device: no GPU");
-    cli_library_error("run", &o, NULL, NULL, "precisions: not a field");
-    cli_library_error("run", &o, NULL, NULL, "precision:no space");
-    cli_library_error("run", NULL, NULL, NULL, "precision: no options");
-    fflush(stderr);
-    cr_assert_stderr_eq_str("ogem run: out of memory in the CPU backend\n"
-                            "ogem run: step 7: the run diverged\n"
-                            "ogem run: --init: bad means\n"
-                            "ogem paper: device: no GPU\n"
-                            "ogem run: precisions: not a field\n"
-                            "ogem run: precision:no space\n"
-                            "ogem run: precision: no options\n");
+    static const message_case cases[] = {
+        { "run", NULL, NULL, "out of memory in the CPU backend", "ogem run: out of memory in the CPU backend\n" },
+        { "run", NULL, "step 7", "the run diverged", "ogem run: step 7: the run diverged\n" },
+        { "run", "--init", NULL, "bad means", "ogem run: --init: bad means\n" },
+        { "paper", NULL, NULL, "device: no GPU", "ogem paper: device: no GPU\n" },
+        { "run", NULL, NULL, "precisions: not a field", "ogem run: precisions: not a field\n" },
+        { "run", NULL, NULL, "precision:no space", "ogem run: precision:no space\n" },
+    };
+    expect_lines(&o, cases, sizeof cases / sizeof cases[0]);
+}
+
+Test(cli_messages, without_options_nothing_is_relabelled, .init = cr_redirect_stderr)
+{
+    static const message_case cases[] = {
+        { "run", NULL, NULL, "precision: no options", "ogem run: precision: no options\n" },
+    };
+    expect_lines(NULL, cases, 1);
 }
 
 /* The binary: a float request on the CPU is refused with the flag's name, as

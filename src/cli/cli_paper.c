@@ -109,37 +109,34 @@ static void progress(const paper *c, const char *fmt, ...)
 
 /* ---- option sets, as `ogem run` and `ogem escape` would build them ------------------ */
 
-/* The label of a setting paper's own flag gives (--seed, --device, --threads,
- * --out), NULL for the settings paper fixes itself. */
-static const char *paper_label(const cli_flag *flags, int i, const char *const *mine, int nmine)
-{
-    for (int k = 0; k < nmine; k++)
-        if (strcmp(flags[i].name, mine[k]) == 0) return flags[i].name;
-    return NULL;
-}
-
-static const char *const PAPER_SETTINGS[] = { "--seed", "--device", "--threads", "--out" };
-
-/* value[i] and label[i] for a flag table: its defaults, paper's own flags'
- * texts, and the overrides (name, text) pairs; NULL-terminated. */
+/* value[i] and label[i] for a flag table: its defaults; the texts of
+ * paper's own flags that are settings of every run too (labelled with their
+ * names, the same in all three tables); the settings paper fixes itself
+ * (overrides: name, text pairs, NULL-terminated; no label, so that a library
+ * message about them is printed as it is). */
 static void fill_values(const paper *c, const cli_flag *flags, int nflags, const char **value, const char **label,
                         const char *const *overrides)
 {
+    const char *const mine[][2] = {
+        { "--seed", c->value[PF_SEED] }, { "--device", c->value[PF_DEVICE] },
+        { "--threads", c->value[PF_THREADS] }, { "--out", c->value[PF_OUT] },
+    };
     for (int i = 0; i < nflags; i++) {
         value[i] = flags[i].def;
-        label[i] = paper_label(flags, i, PAPER_SETTINGS, 4);
-        if (strcmp(flags[i].name, "--seed") == 0) value[i] = c->value[PF_SEED];
-        if (strcmp(flags[i].name, "--device") == 0) value[i] = c->value[PF_DEVICE];
-        if (strcmp(flags[i].name, "--threads") == 0) value[i] = c->value[PF_THREADS];
-        if (strcmp(flags[i].name, "--out") == 0) value[i] = c->value[PF_OUT];
-        if (strcmp(flags[i].name, "--quiet") == 0) value[i] = c->quiet ? "1" : NULL;
+        label[i] = NULL;
     }
+    for (size_t k = 0; k < sizeof mine / sizeof mine[0]; k++) {
+        int i = cli_flag_index(flags, nflags, mine[k][0]);
+        value[i] = mine[k][1];
+        label[i] = flags[i].name;
+    }
+    value[cli_flag_index(flags, nflags, "--quiet")] = c->quiet ? "1" : NULL;
     for (int k = 0; overrides[k]; k += 2) value[cli_flag_index(flags, nflags, overrides[k])] = overrides[k + 1];
 }
 
 /* `ogem run --dim d --components n --weights W --inits R --steps T
  * --estimator exact --init random:S --trace-inits 0`. */
-static int run_options(paper *c, int d, int n, const char *weights, int inits, long steps, cli_run_opts *o)
+static int run_options(const paper *c, int d, int n, const char *weights, int inits, long steps, cli_run_opts *o)
 {
     char dim[16], comps[16], R[16], T[24], init[40];
     snprintf(dim, sizeof dim, "%d", d);
