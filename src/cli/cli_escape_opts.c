@@ -27,6 +27,7 @@ static const int run_flag_of[EF_COUNT] = {
     [EF_QUIET] = RF_QUIET,
 };
 
+/* Filled on first use: C cannot initialize it from run's table at compile time. */
 static cli_flag escape_flags[EF_COUNT];
 
 const cli_flag *cli_escape_flags(void)
