@@ -235,8 +235,9 @@ static ogem_status gpu_eval(ogem_backend *ob, const ogem_lines *L, ogem_moments 
         st = gpu_eval_exact(b, Ra, n, K, lad, lcd, kd_dev, b->la.p, b->lc.p, lm, cm, lse, &bad);
         if (st == OGEM_ERR_UNSUPPORTED && bad >= 0)
             snprintf(b->base.err, sizeof b->base.err,
-                     "exact quadrature cannot handle initialization %d (its means span more than 2 directions of "
-                     "difference, or its rule needs more points than the table holds); use qmc:N with --subspace",
+                     "estimator: exact quadrature cannot handle initialization %d (its means span more than 2 "
+                     "directions of difference, or its rule needs more points than the table holds); use the qmc "
+                     "estimator with subspace sampling",
                      map[bad]);
     } else if (path[0] == 'g') {
         st = gpu_eval_gemm(b, Ra, n, K, b->la.p, b->lc.p, lm, cm, lse);

@@ -1,6 +1,6 @@
 /* test_paper.c - `ogem paper --quick` end to end: every file, the sublinear
- * rates of (a) and (b), the positive escape exponent of (c), and that bad
- * flags write nothing. */
+ * rates of (a) and (b), the positive escape exponent of (c), that bad flags
+ * write nothing, and its --help. */
 #define _XOPEN_SOURCE 700
 #include <criterion/criterion.h>
 #include <math.h>
@@ -86,5 +86,24 @@ Test(paper, bad_flags_write_nothing)
     tu_expect_bad_input(tmp, out, a3, "--plotter");
     tu_rm_rf(tmp);
     free(out);
+    free(tmp);
+}
+
+/* --help names the command once ("usage: ogem paper", not "usage: usage:")
+ * and lists every flag. */
+Test(paper, help_usage_line)
+{
+    char *tmp = tu_tmpdir();
+    const char *args[] = {"paper", "--help", NULL};
+    tu_result r = tu_run(tmp, args);
+    cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+    cr_expect(strncmp(r.out, "usage: ogem paper [FLAGS]\n", 26) == 0, "first line: %.40s", r.out);
+    cr_expect_null(strstr(r.out, "usage: usage:"), "%s", r.out);
+    const char *flags[] = {"--out", "--quick", "--scale", "--device", "--threads", "--seed", "--no-plots", "--plotter",
+                           "--quiet"};
+    for (size_t j = 0; j < sizeof flags / sizeof flags[0]; j++)
+        cr_expect_not_null(strstr(r.out, flags[j]), "paper --help lacks %s", flags[j]);
+    tu_free_result(&r);
+    tu_rm_rf(tmp);
     free(tmp);
 }

@@ -206,6 +206,9 @@ ogem_status ogem_checkpoint_write(const char *path, const ogem_checkpoint *ck, c
 /* Reads into ck (allocating means, active, blob); ogem_checkpoint_free releases them. */
 ogem_status ogem_checkpoint_read(const char *path, ogem_checkpoint *ck, char *msg, size_t msglen);
 void ogem_checkpoint_free(ogem_checkpoint *ck);
+/* Removes the checkpoint at path (and a temporary a killed write left beside
+ * it), then fsyncs its directory. OGEM_OK also when there was none. */
+ogem_status ogem_checkpoint_remove(const char *path);
 /* FNV-1a 64 of a byte string, for fingerprints. */
 uint64_t ogem_fnv1a64(const void *data, size_t len, uint64_t h);
 

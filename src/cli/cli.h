@@ -1,12 +1,9 @@
 /*
- * cli.h - the subcommands of the `ogem` executable.
- *
- * Each subcommand lives in its own src/cli_NAME.c and exposes one entry point
- * with main()'s shape; argv[0] is the subcommand's name. cli_main.c lists them
- * in its dispatch table. To add `ogem escape`: write src/cli_escape.c with
- * cli_escape_main(), declare it here, and add one row to the table.
- *
- * Exit codes shared by every subcommand (documented in README.md).
+ * cli.h - the exit codes shared by every subcommand of `ogem` (documented in
+ * README.md). Each subcommand's entry point, with main()'s shape (argv[0] is
+ * the subcommand's name), is declared in its own header (cli_run.h,
+ * cli_escape.h, cli_paper.h, cli_compare.h, cli_info.h); cli_main.c lists
+ * them in its dispatch table.
  */
 #ifndef OGEM_CLI_H
 #define OGEM_CLI_H
@@ -17,11 +14,5 @@ enum {
     CLI_EXIT_USAGE = 2,       /* bad input: a flag, a value, a file            */
     CLI_EXIT_INTERRUPTED = 130 /* SIGINT/SIGTERM: partial results + checkpoint */
 };
-
-int cli_run_main(int argc, char **argv);
-int cli_paper_main(int argc, char **argv);
-int ogem_cli_compare(int argc, char **argv); /* cli_compare.c */
-int ogem_cli_info(int argc, char **argv);    /* cli_info.c    */
-int cli_escape_main(int argc, char **argv); /* cli_escape.c */
 
 #endif /* OGEM_CLI_H */

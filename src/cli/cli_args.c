@@ -1,4 +1,5 @@
-/* cli_args.c - flag table parsing and value parsers; see cli_args.h. */
+/* cli_args.c - flag table parsing, value parsers, the one-line error and the
+ * string pool of the subcommands; see cli_args.h. */
 #include "cli/cli_args.h"
 
 #include <errno.h>
@@ -138,11 +139,14 @@ int cli_strtod(const char *text, double *out)
     return 0;
 }
 
-int cli_parse_long(const char *cmd, const char *flag, const char *text, long lo, long hi, long *out)
+/* A decimal integer in [lo, hi]; unbounded: hi is the type's maximum, and
+ * the message says ">= lo". */
+static int parse_integer(const char *cmd, const char *flag, const char *text, long lo, long hi, int unbounded,
+                         long *out)
 {
     long v;
     if (cli_strtol(text, &v) != 0 || v < lo || v > hi) {
-        if (hi == LONG_MAX)
+        if (unbounded)
             cli_error(cmd, "%s: expected an integer >= %ld, got '%s'", flag, lo, text ? text : "");
         else
             cli_error(cmd, "%s: expected an integer from %ld to %ld, got '%s'", flag, lo, hi, text ? text : "");
@@ -152,16 +156,15 @@ int cli_parse_long(const char *cmd, const char *flag, const char *text, long lo,
     return 0;
 }
 
+int cli_parse_long(const char *cmd, const char *flag, const char *text, long lo, long hi, long *out)
+{
+    return parse_integer(cmd, flag, text, lo, hi, hi == LONG_MAX, out);
+}
+
 int cli_parse_int(const char *cmd, const char *flag, const char *text, int lo, int hi, int *out)
 {
     long v;
-    if (cli_strtol(text, &v) != 0 || v < lo || v > hi) {
-        if (hi == INT_MAX)
-            cli_error(cmd, "%s: expected an integer >= %d, got '%s'", flag, lo, text ? text : "");
-        else
-            cli_error(cmd, "%s: expected an integer from %d to %d, got '%s'", flag, lo, hi, text ? text : "");
-        return -1;
-    }
+    if (parse_integer(cmd, flag, text, lo, hi, hi == INT_MAX, &v) != 0) return -1;
     *out = (int)v;
     return 0;
 }
@@ -251,17 +254,50 @@ int cli_parse_choice(const char *cmd, const char *flag, const char *text, const 
     return -1;
 }
 
+static char *vdup_printf(const char *fmt, va_list ap)
+{
+    va_list count;
+    va_copy(count, ap);
+    int n = vsnprintf(NULL, 0, fmt, count);
+    va_end(count);
+    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (s) vsnprintf(s, (size_t)n + 1, fmt, ap);
+    return s;
+}
+
 char *cli_dup_printf(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) return NULL;
-    char *s = malloc((size_t)n + 1);
-    if (!s) return NULL;
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    char *s = vdup_printf(fmt, ap);
     va_end(ap);
     return s;
+}
+
+/* ---- the string pool ----------------------------------------------------------- */
+
+char *cli_strings_keep(cli_strings *s, char *copy)
+{
+    if (!copy) return NULL;
+    if (s->n == s->cap) {
+        int cap = s->cap ? 2 * s->cap : 32;
+        char **items = realloc(s->items, (size_t)cap * sizeof *items);
+        if (!items) {
+            free(copy);
+            return NULL;
+        }
+        s->items = items;
+        s->cap = cap;
+    }
+    s->items[s->n++] = copy;
+    return copy;
+}
+
+char *cli_strings_add(cli_strings *s, const char *text) { return cli_strings_keep(s, cli_dup_printf("%s", text)); }
+
+void cli_strings_free(cli_strings *s)
+{
+    for (int i = 0; i < s->n; i++) free(s->items[i]);
+    free(s->items);
+    memset(s, 0, sizeof *s);
 }

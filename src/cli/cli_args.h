@@ -11,6 +11,9 @@
  * Accepted forms: `--flag VALUE`, `--flag=VALUE`, and `--switch`. A flag given
  * twice is an error (a script that does that has a bug). There are no
  * positional arguments unless the table says so.
+ *
+ * Also here: cli_strings, the pool that owns the texts put into value[] and
+ * label[] arrays after parsing (replayed settings, "--flag (from X)" labels).
  */
 #ifndef OGEM_CLI_ARGS_H
 #define OGEM_CLI_ARGS_H
@@ -79,5 +82,19 @@ char *cli_dup_printf(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)))
 #endif
     ;
+
+/* ---- strings owned on behalf of value[] / label[] --------------------------- */
+
+typedef struct cli_strings {
+    char **items;
+    int n, cap;
+} cli_strings;
+/* A copy of text, kept until cli_strings_free; NULL when out of memory. */
+char *cli_strings_add(cli_strings *s, const char *text);
+/* Keeps text, a malloc'd string (for instance cli_dup_printf's), until
+ * cli_strings_free, and returns it; NULL (text freed) when out of memory or
+ * text is NULL. */
+char *cli_strings_keep(cli_strings *s, char *text);
+void cli_strings_free(cli_strings *s);
 
 #endif /* OGEM_CLI_ARGS_H */

@@ -1,64 +1,16 @@
-/* cli_ckpt.c - signals, checkpoints and --resume for the long-running
- * subcommands; see cli_ckpt.h. */
+/* cli_ckpt.c - checkpoints and --resume for the long-running subcommands:
+ * the blob's frame, writing and removing DIR/checkpoint.ogem, loading and
+ * checking it again; see cli_ckpt.h. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli/cli_args.h"
 #include "cli/cli_ckpt.h"
 #include "util/json.h"
-
-/* ---- stopping ------------------------------------------------------------------------- */
-
-static volatile sig_atomic_t stop_signal = 0;
-static struct sigaction old_int, old_term;
-static int installed = 0;
-static long steps_taken = 0, stop_after = -1;
-
-static void on_signal(int sig) { stop_signal = sig; }
-
-void cli_stop_install(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C kills at once */
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    installed = 1;
-    const char *env = getenv("OGEM_TEST_STOP_AFTER_STEP");
-    long n;
-    stop_after = env && cli_strtol(env, &n) == 0 && n >= 1 ? n : -1;
-    steps_taken = 0;
-}
-
-void cli_stop_restore(void)
-{
-    if (!installed) return;
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
-    installed = 0;
-}
-
-int cli_stop_requested(void) { return (int)stop_signal; }
-
-const char *cli_stop_name(void)
-{
-    return stop_signal == SIGTERM ? "SIGTERM" : stop_signal == SIGINT ? "SIGINT" : "signal";
-}
-
-void cli_stop_count_step(void)
-{
-    steps_taken++;
-    if (stop_after > 0 && steps_taken == stop_after && !stop_signal) stop_signal = SIGINT;
-}
 
 /* ---- buffers ---------------------------------------------------------------------------- */
 
@@ -207,21 +159,9 @@ int cli_ckpt_write(const char *dir, ogem_solver *s, uint64_t fingerprint, const 
 void cli_ckpt_remove(const char *dir)
 {
     char *path = cli_ckpt_path(dir);
-    if (!path) return;
-    size_t n = strlen(path) + 8;
-    char *tmp = malloc(n);
-    if (tmp) {
-        snprintf(tmp, n, "%s.tmp", path);
-        unlink(tmp);
-        free(tmp);
-    }
-    if (unlink(path) == 0) {
-        int fd = open(dir, O_RDONLY);
-        if (fd >= 0) {
-            fsync(fd);
-            close(fd);
-        }
-    }
+    /* Nothing to report when it fails: a stale checkpoint is refused by its
+     * fingerprint, or resumes the run it belongs to. */
+    if (path) (void)ogem_checkpoint_remove(path);
     free(path);
 }
 

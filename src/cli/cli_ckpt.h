@@ -1,7 +1,6 @@
 /*
- * cli_ckpt.h - what `ogem run` and `ogem escape` share to lose nothing on
- * long runs: stopping cleanly on SIGINT/SIGTERM, checkpoints in --out, and
- * --resume DIR.
+ * cli_ckpt.h - checkpoints in --out and --resume DIR (cli_ckpt.c), what
+ * the command runner (cli_runner.h) uses so that long runs lose nothing.
  *
  * A checkpoint is the library's ogem_checkpoint (solver state, written
  * atomically by ogem_checkpoint_write) whose blob the CLI frames as
@@ -24,20 +23,6 @@
 #include "ogem/ogem.h"
 
 #define CLI_CHECKPOINT_NAME "checkpoint.ogem"
-
-/* ---- stopping between steps ---------------------------------------------------- */
-
-/* Installs SIGINT/SIGTERM handlers that only set a flag (SA_RESETHAND: a
- * second signal acts at once); restore() puts the old ones back. */
-void cli_stop_install(void);
-void cli_stop_restore(void);
-/* The signal that asked us to stop, or 0. */
-int cli_stop_requested(void);
-const char *cli_stop_name(void); /* "SIGINT", "SIGTERM" */
-/* Called once per step the process takes. Test hook: when the environment
- * variable OGEM_TEST_STOP_AFTER_STEP is N >= 1, the N-th call acts as if
- * SIGINT had arrived then (deterministic interruptions for the tests). */
-void cli_stop_count_step(void);
 
 /* ---- growable byte buffer and its reader -------------------------------------------- */
 
@@ -77,7 +62,7 @@ void cli_ckpt_begin_blob(cli_buf *b, const char *command, const char *config_tex
 /* Captures the solver and writes DIR/checkpoint.ogem atomically. 0, or -1 with msg. */
 int cli_ckpt_write(const char *dir, ogem_solver *s, uint64_t fingerprint, const cli_buf *blob, char *msg,
                    size_t msglen);
-/* Removes DIR/checkpoint.ogem (and a stale temporary), then fsyncs DIR. */
+/* Removes DIR/checkpoint.ogem (ogem_checkpoint_remove). */
 void cli_ckpt_remove(const char *dir);
 int cli_ckpt_exists(const char *dir);
 

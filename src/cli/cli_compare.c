@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "cli/cli_compare.h"
 #include "cli/cli_args.h"
 
 enum { F_RTOL, F_ATOL, F_FILES, F_IGNORE, F_COUNT };
@@ -209,7 +210,7 @@ static int compare_file(const char *da, const char *db, const char *name, double
     return status;
 }
 
-int ogem_cli_compare(int argc, char **argv)
+int cli_compare_main(int argc, char **argv)
 {
     /* the two directories are the positional arguments; the rest are flags */
     const char *dirs[2] = { NULL, NULL };

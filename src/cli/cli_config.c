@@ -1,5 +1,6 @@
 /*
- * cli_config.c - `ogem run --config DIR/run.json`: replay a run.
+ * cli_config.c - replaying settings: `--config DIR/run.json` and `--resume
+ * DIR` (see cli_config.h).
  *
  * run.json's "settings" object holds every flag that defines the computation,
  * keyed by the flag's name ("--mu-star" -> "mu_star"). Each one becomes the
@@ -9,8 +10,9 @@
  * so doubles written with %.17g and 64-bit seeds come back exactly. Flags
  * given on the command line override the file (e.g. a different --steps).
  *
- * The same code serves `ogem escape --config` (its own flag table) and
- * `--resume DIR`, which replays the settings stored in DIR's checkpoint.
+ * The code knows no command: it works from the flag table it is given, so
+ * `ogem run` and `ogem escape` replay through it alike, and `--resume DIR`
+ * replays the copy of run.json that DIR's checkpoint holds.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -19,31 +21,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli/cli_run.h"
+#include "cli/cli_config.h"
 #include "util/json.h"
-
-char *cli_strings_add(cli_strings *s, const char *text)
-{
-    if (s->n == s->cap) {
-        int cap = s->cap ? 2 * s->cap : 32;
-        char **items = realloc(s->items, (size_t)cap * sizeof *items);
-        if (!items) return NULL;
-        s->items = items;
-        s->cap = cap;
-    }
-    char *copy = malloc(strlen(text) + 1);
-    if (!copy) return NULL;
-    strcpy(copy, text);
-    s->items[s->n++] = copy;
-    return copy;
-}
-
-void cli_strings_free(cli_strings *s)
-{
-    for (int i = 0; i < s->n; i++) free(s->items[i]);
-    free(s->items);
-    memset(s, 0, sizeof *s);
-}
 
 static char *read_file(const char *path, size_t *len, char *msg, size_t msglen)
 {
@@ -184,9 +163,9 @@ done:
     return rc;
 }
 
-int cli_config_apply_table(const char *cmd, const char *path, const char *command_name, const cli_flag *flags,
-                           const unsigned char *replayable, int nflags, const char **value,
-                           const unsigned char *given, unsigned char *from_config, cli_strings *pool)
+int cli_config_apply_file(const char *cmd, const char *path, const char *command_name, const cli_flag *flags,
+                          const unsigned char *replayable, int nflags, const char **value,
+                          const unsigned char *given, unsigned char *from_config, cli_strings *pool)
 {
     char msg[512];
     size_t len;
@@ -213,11 +192,4 @@ int cli_config_apply_table(const char *cmd, const char *path, const char *comman
     }
     free(joined);
     return rc;
-}
-
-int cli_config_apply(const char *cmd, const char *path, const char **value, const unsigned char *given,
-                     unsigned char *from_config, cli_strings *pool)
-{
-    return cli_config_apply_table(cmd, path, "run", cli_run_flags, cli_run_replayable, RF_COUNT, value, given,
-                                  from_config, pool);
 }

@@ -1,7 +1,8 @@
 /*
  * cli_escape_report.c - the contents of `ogem escape`'s output files: the
  * escape steps (escapes.csv), one row per grid point (sweep.csv), the
- * Kaplan-Meier summaries and the growth fit (summary.json), and run.json.
+ * Kaplan-Meier summaries and the growth fit (summary.json), run.json, and the
+ * summary on stdout; see cli_escape_report.h.
  *
  * As with `ogem run`, the CSVs are a pure function of the computation (no
  * times, no machine), so a replay or a resumed run gives the same bytes;
@@ -12,58 +13,47 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli_ckpt.h"
-#include "cli/cli_escape.h"
-#include "util/json.h"
+#include "cli/cli_escape_report.h"
 
 /* ---- statistics -------------------------------------------------------------------- */
 
-int cli_escape_stats_of(const long *steps, long R, cli_escape_stats *st)
+/* The Kaplan-Meier summary of grid point g; -1 when out of memory. */
+static int point_stats(const cli_escape_opts *e, const cli_escape_results *res, long g, cli_km_summary *st)
 {
-    memset(st, 0, sizeof *st);
-    st->count = R;
-    st->times = malloc((size_t)(R > 0 ? R : 1) * sizeof *st->times);
-    st->surv = malloc((size_t)(R > 0 ? R : 1) * sizeof *st->surv);
-    if (!st->times || !st->surv) {
-        cli_escape_stats_free(st);
-        return -1;
-    }
-    for (long r = 0; r < R; r++) st->escaped += steps[r] >= 0;
-    st->censored_fraction = R > 0 ? (double)(R - st->escaped) / (double)R : 0.0;
-    st->m = ogem_km_curve(steps, R, st->times, st->surv);
-    static const double p[3] = { 0.25, 0.5, 0.75 };
-    for (int j = 0; j < 3; j++) st->q[j] = ogem_km_quantile(st->times, st->surv, st->m, p[j]);
-    return 0;
+    return cli_km_summary_of(res->steps + (size_t)g * (size_t)e->R, e->R, st);
 }
 
-void cli_escape_stats_free(cli_escape_stats *st)
+int cli_escape_fit_of(const cli_escape_opts *e, const cli_escape_results *res, cli_fit *fit)
 {
-    free(st->times);
-    free(st->surv);
-    st->times = NULL;
-    st->surv = NULL;
-}
-
-void cli_escape_fit_of(const cli_escape_opts *e, const cli_escape_results *res, cli_escape_fit *fit)
-{
-    memset(fit, 0, sizeof *fit);
-    fit->exponent = fit->intercept = fit->r2 = NAN;
-    if (e->sweep == CLI_SWEEP_NONE || res->done < 1) return;
-    double *x = malloc((size_t)res->done * sizeof *x), *y = malloc((size_t)res->done * sizeof *y);
-    if (x && y) {
-        for (long g = 0; g < res->done; g++) {
-            const cli_escape_point *p = &e->points[g];
-            cli_escape_stats st;
-            long med = -1;
-            if (cli_escape_stats_of(res->steps + (size_t)g * (size_t)e->R, e->R, &st) == 0) med = st.q[1];
-            cli_escape_stats_free(&st);
-            x[g] = e->sweep == CLI_SWEEP_RADIUS ? p->radius * p->radius : (double)p->dim;
-            y[g] = med > 0 ? log((double)med) : NAN; /* undefined, or escaped at once: no logarithm */
-        }
-        fit->used = ogem_linear_fit(x, y, (int)res->done, &fit->intercept, &fit->exponent, &fit->r2);
+    *fit = (cli_fit){ 0, NAN, NAN, NAN };
+    if (e->sweep == CLI_SWEEP_NONE || res->done < 1) return 0;
+    double *x = malloc((size_t)res->done * sizeof *x);
+    long *median = malloc((size_t)res->done * sizeof *median);
+    int rc = x && median ? 0 : -1;
+    for (long g = 0; rc == 0 && g < res->done; g++) {
+        const cli_escape_point *p = &e->points[g];
+        cli_km_summary st;
+        rc = point_stats(e, res, g, &st);
+        median[g] = st.q[1];
+        cli_km_summary_free(&st);
+        x[g] = e->sweep == CLI_SWEEP_RADIUS ? p->radius * p->radius : (double)p->dim;
     }
+    if (rc == 0) rc = cli_growth_fit(x, median, res->done, fit);
     free(x);
-    free(y);
+    free(median);
+    return rc;
+}
+
+/* Steps taken by all initializations together: the work done. */
+static double init_steps(const cli_escape_opts *e, const cli_escape_results *res)
+{
+    double n = 0;
+    for (long g = 0; g < res->done; g++)
+        for (long r = 0; r < e->R; r++) {
+            long s = res->steps[(size_t)g * (size_t)e->R + (size_t)r];
+            n += s >= 0 ? (double)(s + 1) : (double)res->reached[g];
+        }
+    return n;
 }
 
 /* The shortest text that reads back as v (0.3, not 0.29999999999999999). */
@@ -77,18 +67,7 @@ static void fmt_double(char *buf, size_t len, double v)
 
 /* ---- settings ----------------------------------------------------------------------- */
 
-static const char *algo_name(ogem_algo a) { return a == OGEM_ALGO_EM ? "em" : "gem"; }
-static const char *device_name(ogem_device d)
-{
-    return d == OGEM_DEVICE_CPU ? "cpu" : d == OGEM_DEVICE_GPU ? "gpu" : "auto";
-}
-static const char *path_name(ogem_gpu_path p)
-{
-    return p == OGEM_PATH_FUSED ? "fused" : p == OGEM_PATH_GEMM ? "gemm" : "auto";
-}
-
-void cli_escape_settings_json(struct ogem_json_writer *w, const char *key, const cli_escape_opts *e,
-                              int for_fingerprint)
+void cli_escape_settings_json(ogem_json_writer *w, const char *key, const cli_escape_opts *e, int for_fingerprint)
 {
     const cli_run_opts *o = &e->grid[0];
     ogem_jw_begin_object(w, key);
@@ -100,20 +79,11 @@ void cli_escape_settings_json(struct ogem_json_writer *w, const char *key, const
     ogem_jw_string(w, "init", e->init_text);
     ogem_jw_string(w, "until", e->until_text);
     ogem_jw_int(w, "max_steps", e->max_steps);
-    ogem_jw_double(w, "eta", o->eta);
-    ogem_jw_string(w, "algo", algo_name(o->algo));
-    ogem_jw_string(w, "estimator", o->estimator_text);
-    ogem_jw_bool(w, "subspace", o->subspace);
+    cli_json_method_settings(w, o);
     if (e->sweep_text) ogem_jw_string(w, "sweep", e->sweep_text);
     if (e->radius_per_sqrt_dim > 0) ogem_jw_double(w, "radius_per_sqrt_dim", e->radius_per_sqrt_dim);
     ogem_jw_uint(w, "seed", o->seed);
-    ogem_jw_string(w, "device", device_name(o->device));
-    ogem_jw_string(w, "precision", o->precision == OGEM_PREC_FLOAT ? "float" : "double");
-    ogem_jw_string(w, "gpu_path", path_name(o->gpu_path));
-    if (!for_fingerprint) {
-        ogem_jw_int(w, "threads", o->threads);
-        ogem_jw_int(w, "checkpoint_every", e->checkpoint_every);
-    }
+    cli_json_device_settings(w, o, e->checkpoint_every, for_fingerprint);
     ogem_jw_end_object(w);
 }
 
@@ -155,14 +125,14 @@ void cli_escape_sweep_csv(FILE *f, const cli_escape_opts *e, const cli_escape_re
     fputs("grid,radius,inits,escaped,censored_fraction,q1,median,q3\n", f);
     char gv[64], rad[64];
     for (long g = 0; g < res->done; g++) {
-        cli_escape_stats st;
-        if (cli_escape_stats_of(res->steps + (size_t)g * (size_t)e->R, e->R, &st) != 0) continue;
+        cli_km_summary st;
+        if (point_stats(e, res, g, &st) != 0) continue;
         grid_value(gv, sizeof gv, e, g);
         fmt_double(rad, sizeof rad, e->points[g].radius);
         fprintf(f, "%s,%s,%ld,%ld,%.17g", gv, rad, st.count, st.escaped, st.censored_fraction);
         for (int j = 0; j < 3; j++) put_quantile(f, st.q[j]);
         fputc('\n', f);
-        cli_escape_stats_free(&st);
+        cli_km_summary_free(&st);
     }
 }
 
@@ -177,8 +147,8 @@ static void quantile_json(ogem_json_writer *w, const char *key, long q)
 /* count, escaped, censored fraction, quartiles and the KM curve of grid point g. */
 static void stats_json(ogem_json_writer *w, const cli_escape_opts *e, const cli_escape_results *res, long g)
 {
-    cli_escape_stats st;
-    if (cli_escape_stats_of(res->steps + (size_t)g * (size_t)e->R, e->R, &st) != 0) {
+    cli_km_summary st;
+    if (point_stats(e, res, g, &st) != 0) {
         w->failed = 1;
         return;
     }
@@ -196,44 +166,7 @@ static void stats_json(ogem_json_writer *w, const cli_escape_opts *e, const cli_
     ogem_jw_end_array(w);
     ogem_jw_double_array(w, "survival", st.surv, st.m);
     ogem_jw_end_object(w);
-    cli_escape_stats_free(&st);
-}
-
-static double init_steps(const cli_escape_opts *e, const cli_escape_results *res)
-{
-    double n = 0;
-    for (long g = 0; g < res->done; g++)
-        for (long r = 0; r < e->R; r++) {
-            long s = res->steps[(size_t)g * (size_t)e->R + (size_t)r];
-            n += s >= 0 ? (double)(s + 1) : (double)res->reached[g];
-        }
-    return n;
-}
-
-static void status_json(ogem_json_writer *w, const cli_escape_opts *e, const cli_escape_status *status)
-{
-    if (status && status->interrupted) {
-        ogem_jw_string(w, "status", "interrupted");
-        ogem_jw_string(w, "interrupted_by", status->signal_name ? status->signal_name : "signal");
-        char *hint = cli_resume_hint("escape", e->out_dir);
-        ogem_jw_string(w, "resume", hint ? hint : "ogem escape --resume DIR");
-        free(hint);
-    } else {
-        ogem_jw_string(w, "status", "complete");
-    }
-    if (status && status->resumed_from) ogem_jw_string(w, "resumed_from", status->resumed_from);
-}
-
-static void backend_json(ogem_json_writer *w, const ogem_solver_info *info)
-{
-    ogem_jw_begin_object(w, "backend");
-    ogem_jw_string(w, "name", info->backend ? info->backend : "");
-    ogem_jw_string(w, "precision", info->precision ? info->precision : "");
-    ogem_jw_string(w, "gpu_path", info->gpu_path ? info->gpu_path : "");
-    ogem_jw_int(w, "threads", info->threads);
-    ogem_jw_uint(w, "peak_device_bytes", (uint64_t)info->peak_device_bytes);
-    ogem_jw_int(w, "max_subspace_dim", info->max_subspace_dim);
-    ogem_jw_end_object(w);
+    cli_km_summary_free(&st);
 }
 
 static void timing_json(ogem_json_writer *w, const cli_escape_opts *e, const cli_escape_results *res,
@@ -248,104 +181,85 @@ static void timing_json(ogem_json_writer *w, const cli_escape_opts *e, const cli
     ogem_jw_end_object(w);
 }
 
-static char *finish(ogem_json_writer *w)
+/* "sweep", "points" and "growth" of summary.json. */
+static void sweep_json(ogem_json_writer *w, const cli_escape_opts *e, const cli_escape_results *res,
+                       const cli_outcome *how)
 {
-    size_t len;
-    const char *text = ogem_jw_text(w, &len);
-    char *copy = text ? malloc(len + 1) : NULL;
-    if (copy) memcpy(copy, text, len + 1);
-    ogem_jw_free(w);
-    return copy;
+    ogem_jw_begin_object(w, "sweep");
+    ogem_jw_string(w, "parameter", e->sweep == CLI_SWEEP_RADIUS ? "radius" : "dim");
+    ogem_jw_string(w, "spec", e->sweep_text);
+    ogem_jw_begin_array(w, "values", 1);
+    for (long g = 0; g < e->G; g++) {
+        if (e->sweep == CLI_SWEEP_DIM) ogem_jw_int(w, NULL, e->points[g].dim);
+        else ogem_jw_double(w, NULL, e->points[g].radius);
+    }
+    ogem_jw_end_array(w);
+    ogem_jw_int(w, "completed", how && how->interrupted ? res->done - 1 : res->done);
+    ogem_jw_end_object(w);
+
+    ogem_jw_begin_array(w, "points", 0);
+    for (long g = 0; g < res->done; g++) {
+        ogem_jw_begin_object(w, NULL);
+        if (e->sweep == CLI_SWEEP_DIM) ogem_jw_int(w, "grid", e->points[g].dim);
+        else ogem_jw_double(w, "grid", e->points[g].radius);
+        ogem_jw_double(w, "radius", e->points[g].radius);
+        ogem_jw_int(w, "dim", e->points[g].dim);
+        stats_json(w, e, res, g);
+        ogem_jw_end_object(w);
+    }
+    ogem_jw_end_array(w);
+
+    cli_fit fit;
+    if (cli_escape_fit_of(e, res, &fit) != 0) w->failed = 1;
+    ogem_jw_begin_object(w, "growth");
+    ogem_jw_string(w, "model", e->sweep == CLI_SWEEP_RADIUS
+                                   ? "log(median escape step) = intercept + exponent * radius^2"
+                                   : "log(median escape step) = intercept + exponent * dim");
+    ogem_jw_string(w, "x", e->sweep == CLI_SWEEP_RADIUS ? "radius^2" : "dim");
+    ogem_jw_double(w, "exponent", fit.slope); /* NaN -> null */
+    ogem_jw_double(w, "intercept", fit.intercept);
+    ogem_jw_double(w, "r2", fit.r2);
+    ogem_jw_int(w, "points_used", fit.points);
+    ogem_jw_end_object(w);
 }
 
 char *cli_escape_summary_json(const cli_escape_opts *e, const cli_escape_results *res, const ogem_solver_info *info,
-                              const cli_escape_timing *tm, const cli_escape_status *status)
+                              const cli_escape_timing *tm, const cli_outcome *how)
 {
     ogem_json_writer w;
     ogem_jw_init(&w);
     ogem_jw_begin_object(&w, NULL);
-    ogem_jw_string(&w, "ogem_version", OGEM_VERSION);
-    ogem_jw_string(&w, "command", "escape");
-    status_json(&w, e, status);
+    cli_json_head(&w, "escape");
+    cli_json_status(&w, "escape", e->out_dir, how, -1);
     ogem_jw_string(&w, "until", e->until_text);
     ogem_jw_int(&w, "max_steps", e->max_steps);
-    if (e->sweep == CLI_SWEEP_NONE) {
-        if (res->done > 0) {
-            stats_json(&w, e, res, 0);
-        }
-    } else {
-        ogem_jw_begin_object(&w, "sweep");
-        ogem_jw_string(&w, "parameter", e->sweep == CLI_SWEEP_RADIUS ? "radius" : "dim");
-        ogem_jw_string(&w, "spec", e->sweep_text);
-        ogem_jw_begin_array(&w, "values", 1);
-        for (long g = 0; g < e->G; g++) {
-            if (e->sweep == CLI_SWEEP_DIM) ogem_jw_int(&w, NULL, e->points[g].dim);
-            else ogem_jw_double(&w, NULL, e->points[g].radius);
-        }
-        ogem_jw_end_array(&w);
-        ogem_jw_int(&w, "completed", status && status->interrupted ? res->done - 1 : res->done);
-        ogem_jw_end_object(&w);
-
-        ogem_jw_begin_array(&w, "points", 0);
-        for (long g = 0; g < res->done; g++) {
-            ogem_jw_begin_object(&w, NULL);
-            if (e->sweep == CLI_SWEEP_DIM) ogem_jw_int(&w, "grid", e->points[g].dim);
-            else ogem_jw_double(&w, "grid", e->points[g].radius);
-            ogem_jw_double(&w, "radius", e->points[g].radius);
-            ogem_jw_int(&w, "dim", e->points[g].dim);
-            stats_json(&w, e, res, g);
-            ogem_jw_end_object(&w);
-        }
-        ogem_jw_end_array(&w);
-
-        cli_escape_fit fit;
-        cli_escape_fit_of(e, res, &fit);
-        ogem_jw_begin_object(&w, "growth");
-        ogem_jw_string(&w, "model", e->sweep == CLI_SWEEP_RADIUS
-                                        ? "log(median escape step) = intercept + exponent * radius^2"
-                                        : "log(median escape step) = intercept + exponent * dim");
-        ogem_jw_string(&w, "x", e->sweep == CLI_SWEEP_RADIUS ? "radius^2" : "dim");
-        ogem_jw_double(&w, "exponent", fit.exponent); /* NaN -> null */
-        ogem_jw_double(&w, "intercept", fit.intercept);
-        ogem_jw_double(&w, "r2", fit.r2);
-        ogem_jw_int(&w, "points_used", fit.used);
-        ogem_jw_end_object(&w);
-    }
+    if (e->sweep != CLI_SWEEP_NONE) sweep_json(&w, e, res, how);
+    else if (res->done > 0) stats_json(&w, e, res, 0);
     cli_escape_settings_json(&w, "settings", e, 0);
-    backend_json(&w, info);
+    cli_json_backend(&w, info);
     timing_json(&w, e, res, tm);
     ogem_jw_end_object(&w);
-    return finish(&w);
+    return cli_json_take(&w);
 }
 
 char *cli_escape_run_json(const cli_escape_opts *e, const cli_escape_results *res, const ogem_solver_info *info,
-                          const cli_escape_timing *tm, const cli_escape_status *status, int argc, char **argv)
+                          const cli_escape_timing *tm, const cli_outcome *how, int argc, char **argv)
 {
-    const cli_run_opts *o = &e->grid[0];
     ogem_json_writer w;
     ogem_jw_init(&w);
     ogem_jw_begin_object(&w, NULL);
-    ogem_jw_string(&w, "ogem_version", OGEM_VERSION);
-    ogem_jw_string(&w, "command", "escape");
-    ogem_jw_begin_array(&w, "argv", 1);
-    ogem_jw_string(&w, NULL, "ogem");
-    for (int a = 0; a < argc; a++) ogem_jw_string(&w, NULL, argv[a]);
-    ogem_jw_end_array(&w);
-    status_json(&w, e, status);
+    cli_json_head(&w, "escape");
+    cli_json_argv(&w, argc, argv);
+    cli_json_status(&w, "escape", e->out_dir, how, -1);
 
     /* Replayed by --config and --resume: keys are the flag names with '_' for '-'. */
     cli_escape_settings_json(&w, "settings", e, 0);
 
-    ogem_jw_begin_object(&w, "resolved");
-    ogem_jw_string(&w, "weights_spec", o->weights_spec);
-    if (o->samples > 0) ogem_jw_int(&w, "samples_per_step", o->samples);
-    else ogem_jw_null(&w, "samples_per_step");
-    ogem_jw_string(&w, "loss", o->estimator == OGEM_EST_DATA ? "mean negative log-likelihood of the data"
-                                                               : "KL(truth || model) estimate");
+    cli_json_resolved_begin(&w, &e->grid[0]);
     ogem_jw_int(&w, "grid_points", e->G);
     ogem_jw_end_object(&w);
 
-    backend_json(&w, info);
+    cli_json_backend(&w, info);
     timing_json(&w, e, res, tm);
 
     ogem_jw_begin_object(&w, "files");
@@ -354,12 +268,12 @@ char *cli_escape_run_json(const cli_escape_opts *e, const cli_escape_results *re
     ogem_jw_string(&w, "summary", "summary.json");
     ogem_jw_end_object(&w);
     ogem_jw_end_object(&w);
-    return finish(&w);
+    return cli_json_take(&w);
 }
 
 /* ---- stdout ---------------------------------------------------------------------------- */
 
-static void print_quartiles(const cli_escape_stats *st)
+static void print_quartiles(const cli_km_summary *st)
 {
     char q[3][32];
     for (int j = 0; j < 3; j++) {
@@ -376,25 +290,25 @@ void cli_escape_print_summary(const cli_escape_opts *e, const cli_escape_results
     const cli_run_opts *o = &e->grid[0];
     printf("ogem escape: %ld init%s, n = %d, ", e->R, e->R == 1 ? "" : "s", o->components);
     if (e->sweep != CLI_SWEEP_DIM) printf("d = %d, ", e->dim);
-    printf("%s", o->algo == OGEM_ALGO_EM ? "em" : "gem");
+    printf("%s", cli_algo_name(o->algo));
     if (o->algo == OGEM_ALGO_GEM) printf(" (eta %g)", o->eta);
     printf(", %s, until %s, at most %ld steps, on %s (%s)\n",
-           o->estimator == OGEM_EST_DATA ? "data" : o->estimator_text, e->until_text, e->max_steps, info->backend ? info->backend : "?", info->precision ? info->precision : "?");
+           o->estimator == OGEM_EST_DATA ? "data" : o->estimator_text, e->until_text, e->max_steps,
+           info->backend ? info->backend : "?", info->precision ? info->precision : "?");
     for (long g = 0; g < res->done; g++) {
-        cli_escape_stats st;
-        if (cli_escape_stats_of(res->steps + (size_t)g * (size_t)e->R, e->R, &st) != 0) continue;
+        cli_km_summary st;
+        if (point_stats(e, res, g, &st) != 0) continue;
         if (e->sweep == CLI_SWEEP_RADIUS) printf("  radius %-8g ", e->points[g].radius);
         else if (e->sweep == CLI_SWEEP_DIM) printf("  dim %-5d radius %-8.4g ", e->points[g].dim, e->points[g].radius);
         else printf("  %s: ", e->init_text);
         print_quartiles(&st);
-        cli_escape_stats_free(&st);
+        cli_km_summary_free(&st);
     }
     if (e->sweep != CLI_SWEEP_NONE) {
-        cli_escape_fit fit;
-        cli_escape_fit_of(e, res, &fit);
-        if (fit.used >= 2 && isfinite(fit.exponent))
-            printf("  growth: log(median) = %.4g + %.4g * %s  (R^2 %.4f, %d points)\n", fit.intercept, fit.exponent,
-                   e->sweep == CLI_SWEEP_RADIUS ? "radius^2" : "d", fit.r2, fit.used);
+        cli_fit fit;
+        if (cli_escape_fit_of(e, res, &fit) == 0 && fit.points >= 2 && isfinite(fit.slope))
+            printf("  growth: log(median) = %.4g + %.4g * %s  (R^2 %.4f, %d points)\n", fit.intercept, fit.slope,
+                   e->sweep == CLI_SWEEP_RADIUS ? "radius^2" : "d", fit.r2, fit.points);
         else
             printf("  growth: fewer than two grid points with a median; no fit\n");
     }

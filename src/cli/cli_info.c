@@ -6,10 +6,11 @@
 #include <stdlib.h>
 
 #include "cli/cli.h"
+#include "cli/cli_info.h"
 #include "cli/cli_args.h"
 #include "ogem/ogem.h"
 
-int ogem_cli_info(int argc, char **argv)
+int cli_info_main(int argc, char **argv)
 {
     const char *value[1];
     unsigned char given[1];

@@ -1,8 +1,10 @@
 /*
  * cli_main.c - the `ogem` executable: global flags and subcommand dispatch.
  *
- * Subcommands are rows of a table (name, entry point, one-line summary); the
- * entry points are declared in cli.h and each lives in its own cli_NAME.c.
+ * Subcommands are rows of a table (name, entry point, one-line summary); each
+ * entry point lives in its own cli_NAME.c and is declared in cli_NAME.h. This
+ * file alone is the executable: everything else is the ogem_cli library, which
+ * the tests link too.
  * `ogem CMD ARGS...` calls the entry with argv = {CMD, ARGS...}.
  */
 #include <stdio.h>
@@ -10,19 +12,24 @@
 
 #include "cli/cli.h"
 #include "cli/cli_args.h"
+#include "cli/cli_compare.h"
+#include "cli/cli_escape.h"
+#include "cli/cli_info.h"
+#include "cli/cli_paper.h"
+#include "cli/cli_run.h"
 #include "ogem/ogem.h"
 
-typedef struct cli_command {
+typedef struct subcommand {
     const char *name;
     int (*entry)(int argc, char **argv);
     const char *summary;
-} cli_command;
+} subcommand;
 
-static const cli_command commands[] = {
+static const subcommand commands[] = {
     { "run", cli_run_main, "gradient EM / EM from a batch of initializations; writes CSVs and run.json" },
     { "paper", cli_paper_main, "reproduce the paper's experiments: data, report.md and figures" },
-    { "compare", ogem_cli_compare, "compare two runs' outputs within tolerances" },
-    { "info", ogem_cli_info, "devices, memory and build settings" },
+    { "compare", cli_compare_main, "compare two runs' outputs within tolerances" },
+    { "info", cli_info_main, "devices, memory and build settings" },
     { "escape", cli_escape_main, "escape times from bad regions (far:K:RADIUS), with sweeps and growth fits" },
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);

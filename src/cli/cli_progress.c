@@ -1,12 +1,12 @@
-/* cli_progress.c - the \r-updated progress line of long runs. It goes to
- * stderr and only to a terminal: logs and pipes stay clean, and stdout keeps
- * just the summary. */
+/* cli_progress.c - the clock and the progress line of long runs; see
+ * cli_progress.h. */
 #define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cli_run.h"
+#include "cli/cli_progress.h"
 
 double cli_now(void)
 {
@@ -15,33 +15,38 @@ double cli_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-void cli_progress_init(cli_progress *p, int quiet, long total)
+void cli_progress_init(cli_progress *p, int quiet, int width)
 {
     p->enabled = !quiet && isatty(STDERR_FILENO);
-    p->total = total > 0 ? total : 1;
+    p->width = width;
     p->start = cli_now();
     p->last = -1.0;
 }
 
-void cli_progress_update(cli_progress *p, long done)
+double cli_progress_due(cli_progress *p, int force)
 {
-    if (!p->enabled) return;
+    if (!p->enabled) return -1.0;
     double now = cli_now();
     /* A few updates a second: the terminal costs nothing measurable then. */
-    if (p->last >= 0 && now - p->last < 0.2 && done < p->total) return;
+    if (!force && p->last >= 0 && now - p->last < 0.2) return -1.0;
     p->last = now;
-    double el = now - p->start;
-    double frac = (double)done / (double)p->total;
-    double left = frac > 0 ? el * (1.0 - frac) / frac : 0.0;
-    fprintf(stderr, "\r  step %ld/%ld  %5.1f%%  elapsed %.1f s  left ~%.0f s   ", done, p->total,
-            100.0 * frac, el, left);
+    return now - p->start;
+}
+
+void cli_progress_show(cli_progress *p, const char *fmt, ...)
+{
+    if (!p->enabled) return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputc('\r', stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
     fflush(stderr);
 }
 
 void cli_progress_done(cli_progress *p)
 {
     if (!p->enabled) return;
-    /* Erase the line so the summary starts on a clean one. */
-    fprintf(stderr, "\r%*s\r", 72, "");
+    fprintf(stderr, "\r%*s\r", p->width, "");
     fflush(stderr);
 }

@@ -1,22 +1,14 @@
 /*
  * cli_run.c - `ogem run`: gradient EM / EM on a batch of initializations.
  *
- * Order of business, chosen so that bad input never leaves anything behind:
- *   1. parse flags (and --config), validate everything, read input files,
- *      create the solver and the initial means        -> errors exit 2;
- *   2. create --out and temporary files in it;
- *   3. step t = 0..T: evaluate at mu_t (metrics of row t), update unless t = T,
- *      streaming logged rows into the temporary files;
- *   4. write final.csv and run.json, fsync, rename everything into place;
- *   5. print a summary on stdout.
- * Any failure in 2-4 removes the temporary files (and the directory if we
- * created it). SIGINT/SIGTERM stop the loop between two steps: a checkpoint
- * (cli_ckpt.h) and the partial results (the rows logged so far, final.csv at
- * the current means, run.json with "status": "interrupted") are committed,
- * and the exit code is 130. --checkpoint-every K also checkpoints every K
- * steps; --resume DIR continues from DIR/checkpoint.ogem and writes exactly
- * what the uninterrupted run writes. The rows logged so far travel in the
- * checkpoint, read back from the temporary files.
+ * A user of the command runner (cli_runner.h), which validates, creates the
+ * solver, opens --out, checkpoints, stops on signals and commits. The
+ * command's own part: its flags (cli_run_opts.h), the step loop (evaluate at
+ * mu_t, the metrics of row t, update unless t = T), the rows logged so far
+ * streamed into trajectory.csv and aggregate.csv, and final.csv, run.json and
+ * the summary at the end. Its checkpoint payload is what those two files hold
+ * so far, read back from the temporary files, so that --resume DIR writes
+ * exactly what the uninterrupted run writes.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -25,55 +17,26 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "cli/cli_ckpt.h"
 #include "cli/cli_run.h"
-#include "util/json.h"
+#include "cli/cli_run_report.h"
+#include "cli/cli_solver.h"
 
-const cli_flag cli_run_flags[RF_COUNT] = {
-    [RF_DIM] = { "--dim", CLI_FLAG_VALUE, "D", "2", "dimension d >= 1" },
-    [RF_COMPONENTS] = { "--components", CLI_FLAG_VALUE, "N", "5", "mixture components n >= 1" },
-    [RF_WEIGHTS] = { "--weights", CLI_FLAG_VALUE, "SPEC", "uniform",
-                     "uniform | w1,w2,... (positive, sum 1 within 1e-9) | geometric:r (pi_i ~ r^i)" },
-    [RF_MU_STAR] = { "--mu-star", CLI_FLAG_VALUE, "LIST", "0", "truth mean: d values, or one for every coordinate" },
-    [RF_INITS] = { "--inits", CLI_FLAG_VALUE, "R", "256", "initializations run together" },
-    [RF_STEPS] = { "--steps", CLI_FLAG_VALUE, "T", "1000", "updates per initialization (T + 1 evaluations)" },
-    [RF_ETA] = { "--eta", CLI_FLAG_VALUE, "ETA", "1", "gradient EM step size, > 0 (em ignores it)" },
-    [RF_ALGO] = { "--algo", CLI_FLAG_VALUE, "gem|em", "gem", "gradient EM, or EM" },
-    [RF_ESTIMATOR] = { "--estimator", CLI_FLAG_VALUE, "SPEC", "mc:8192",
-                       "mc:N (fresh, N even) | fixed:N | qmc:N | data:PATH | exact" },
-    [RF_SUBSPACE] = { "--subspace", CLI_FLAG_SWITCH, NULL, NULL, "sample in span{mu_i - mu_1} instead of R^d" },
-    [RF_INIT] = { "--init", CLI_FLAG_VALUE, "SPEC", "random:3",
-                  "random:S (N(mu*, S^2 I)) | far:K:RADIUS | file:PATH (final.csv layout)" },
-    [RF_SEED] = { "--seed", CLI_FLAG_VALUE, "S", "1", "seed of every random draw (0 .. 2^64-1)" },
-    [RF_LOG] = { "--log", CLI_FLAG_VALUE, "SPEC", "log", "logged steps: log (20 per decade) | log:P | every:K" },
-    [RF_TRACE_INITS] = { "--trace-inits", CLI_FLAG_VALUE, "K", "16", "initializations written to trajectory.csv" },
-    [RF_DEVICE] = { "--device", CLI_FLAG_VALUE, "auto|cpu|gpu", "auto", "where to compute" },
-    [RF_PRECISION] = { "--precision", CLI_FLAG_VALUE, "double|float", "double", "float: GPU only" },
-    [RF_GPU_PATH] = { "--gpu-path", CLI_FLAG_VALUE, "auto|fused|gemm", "auto", "GPU kernel path" },
-    [RF_THREADS] = { "--threads", CLI_FLAG_VALUE, "K", "0", "CPU threads, 0 = all" },
-    [RF_OUT] = { "--out", CLI_FLAG_VALUE, "DIR", "ogem-out", "output directory (created if missing)" },
-    [RF_CONFIG] = { "--config", CLI_FLAG_VALUE, "DIR/run.json", NULL,
-                    "replay a run (its run.json or its directory); flags given here override it" },
-    [RF_QUIET] = { "--quiet", CLI_FLAG_SWITCH, NULL, NULL, "no progress line, no summary" },
-    [RF_CHECKPOINT_EVERY] = { "--checkpoint-every", CLI_FLAG_VALUE, "K", "0",
-                              "write DIR/checkpoint.ogem every K steps (0: only on SIGINT/SIGTERM)" },
-    [RF_RESUME] = { "--resume", CLI_FLAG_VALUE, "DIR", NULL,
-                    "continue the run checkpointed in DIR with its settings (writes to DIR unless --out)" },
-};
-
-const unsigned char cli_run_replayable[RF_COUNT] = {
+/* 1 for the flags that define the computation and so are stored in run.json's
+ * "settings" and replayed by --config (--out, --config, --quiet, --resume are
+ * not). */
+static const unsigned char run_replayable[RF_COUNT] = {
     [RF_DIM] = 1, [RF_COMPONENTS] = 1, [RF_WEIGHTS] = 1, [RF_MU_STAR] = 1, [RF_INITS] = 1,
     [RF_STEPS] = 1, [RF_ETA] = 1, [RF_ALGO] = 1, [RF_ESTIMATOR] = 1, [RF_SUBSPACE] = 1,
     [RF_INIT] = 1, [RF_SEED] = 1, [RF_LOG] = 1, [RF_TRACE_INITS] = 1, [RF_DEVICE] = 1,
     [RF_PRECISION] = 1, [RF_GPU_PATH] = 1, [RF_THREADS] = 1, [RF_CHECKPOINT_EVERY] = 1,
 };
 
-static const char *const run_intro =
+static const char run_intro[] =
     "Runs gradient EM (or EM) on a batch of initializations of the model\n"
     "sum_i pi_i N(mu_i, I_d) against the truth N(mu*, I_d), logging the loss and the\n"
     "distances to mu* at log-spaced steps.";
 
-static const char *const run_epilogue =
+static const char run_epilogue[] =
     "outputs in --out:\n"
     "  trajectory.csv  step,init,loss,max_dist,mean_dist2,update_norm (first --trace-inits inits)\n"
     "  aggregate.csv   step, then min,q1,median,q3,max over all inits of each metric\n"
@@ -90,105 +53,125 @@ static const char *const run_epilogue =
     "  ogem run --config runs/a/run.json --out runs/a-replay\n"
     "  ogem run --steps 1000000 --checkpoint-every 10000 --out runs/long; ogem run --resume runs/long";
 
-/* Statuses that mean "your request cannot be done as given" exit 2, like any
- * other bad input; the rest are failures of the run itself. */
-int cli_exit_code_for(ogem_status st)
+/* ---- the stepping loop (also `ogem paper`'s) ------------------------------------- */
+
+static void show_progress(cli_runner *r, long done, long total)
 {
-    switch (st) {
-    case OGEM_ERR_INVALID:
-    case OGEM_ERR_IO:
-    case OGEM_ERR_PARSE:
-    case OGEM_ERR_UNSUPPORTED:
-    case OGEM_ERR_NO_DEVICE: return CLI_EXIT_USAGE;
-    default: return CLI_EXIT_FAILURE;
+    double el = cli_runner_progress_due(r, done >= total);
+    if (el < 0) return;
+    double frac = (double)done / (double)total;
+    double left = frac > 0 ? el * (1.0 - frac) / frac : 0.0;
+    cli_runner_progress(r, "  step %ld/%ld  %5.1f%%  elapsed %.1f s  left ~%.0f s   ", done, total, 100.0 * frac, el,
+                        left);
+}
+
+ogem_status cli_run_steps(cli_runner *r, const cli_run_opts *o, ogem_solver *s, ogem_metrics *m,
+                          cli_run_log_fn log, void *user, long *t_end)
+{
+    long t = ogem_solver_step_index(s), next = 0;
+    while (next < o->n_log_steps && o->log_steps[next] < t) next++;
+    ogem_status st = OGEM_OK;
+    for (; t <= o->steps && !cli_runner_stopping(r); t++) {
+        st = ogem_solver_step(s, t < o->steps, m);
+        if (st != OGEM_OK) break;
+        if (next < o->n_log_steps && o->log_steps[next] == t) {
+            log(user, t, m);
+            next++;
+        }
+        show_progress(r, t + 1, o->steps + 1);
+        if (t < o->steps && cli_runner_step_done(r, t + 1, 1) != 0) {
+            st = OGEM_ERR_IO;
+            break;
+        }
     }
+    *t_end = t;
+    return st;
 }
 
-void cli_run_fill_settings(const cli_run_opts *o, ogem_settings *s)
+/* ---- the command ----------------------------------------------------------------- */
+
+typedef struct run_cmd {
+    cli_run_opts o;
+    double *mu, *scratch;   /* R x n x d; R                          */
+    ogem_metrics *metrics;  /* R, at the latest step                 */
+    const unsigned char *resumed_traj, *resumed_agg; /* rows logged before --resume */
+    size_t resumed_traj_len, resumed_agg_len;
+    FILE *traj, *agg, *fin, *js;
+    long t;                 /* where the steps ended                 */
+    cli_run_timing tm;
+    ogem_solver_info info;
+} run_cmd;
+
+static int run_build(cli_runner *r)
 {
-    ogem_settings_default(s);
-    s->dim = o->dim;
-    s->components = o->components;
-    s->weights = o->weights;
-    s->mu_star = o->mu_star;
-    s->inits = (int)o->inits;
-    s->algo = o->algo;
-    s->eta = o->eta;
-    s->estimator = o->estimator;
-    s->samples = o->estimator == OGEM_EST_DATA ? 0 : o->samples;
-    s->data = o->data;
-    s->data_rows = o->estimator == OGEM_EST_DATA ? o->samples : 0;
-    s->subspace = o->subspace;
-    s->seed = o->seed;
-    s->device = o->device;
-    s->precision = o->precision;
-    s->gpu_path = o->gpu_path;
-    s->threads = o->threads;
+    run_cmd *c = r->ctx;
+    if (cli_run_opts_build(r->cmd->name, r->value, r->label, &c->o) != 0) return -1;
+    cli_runner_use(r, &c->o, c->o.checkpoint_every);
+    return 0;
 }
 
-ogem_status cli_run_initial_means(const cli_run_opts *o, double *mu)
+static int run_start(cli_runner *r, cli_reader *payload)
 {
-    switch (o->init_kind) {
-    case CLI_INIT_FILE:
-        memcpy(mu, o->init_means, (size_t)o->inits * (size_t)o->components * (size_t)o->dim * sizeof *mu);
-        return OGEM_OK;
-    case CLI_INIT_FAR:
-        return ogem_init_far(mu, 0, o->inits, o->components, o->dim, o->mu_star, o->far_k, o->far_radius, o->seed);
-    default:
-        return ogem_init_random(mu, 0, o->inits, o->components, o->dim, o->mu_star, o->init_scale, o->seed);
+    run_cmd *c = r->ctx;
+    const cli_run_opts *o = &c->o;
+    if (payload) {
+        /* The rows the interrupted run had logged, headers included. */
+        c->resumed_traj = cli_rd_str(payload, &c->resumed_traj_len);
+        c->resumed_agg = cli_rd_str(payload, &c->resumed_agg_len);
+        if (cli_runner_resume_fits(r, payload, o, o->steps) != 0) return -1;
     }
+    const long R = o->inits;
+    c->mu = malloc((size_t)R * (size_t)o->components * (size_t)o->dim * sizeof *c->mu);
+    c->metrics = calloc((size_t)R, sizeof *c->metrics);
+    c->scratch = malloc((size_t)R * sizeof *c->scratch);
+    if (!c->mu || !c->metrics || !c->scratch)
+        return cli_runner_fail(r, CLI_EXIT_FAILURE, "out of memory for %ld initializations", R);
+    return cli_runner_solver(r, o, c->mu);
 }
 
-static void print_summary(const cli_run_opts *o, const ogem_solver_info *info, const ogem_metrics *m,
-                          const cli_run_timing *tm, double *scratch)
+static int run_open(cli_runner *r)
 {
-    double q[5];
-    printf("ogem run: %ld init%s, n = %d, d = %d, %s", o->inits, o->inits == 1 ? "" : "s", o->components, o->dim,
-           o->algo == OGEM_ALGO_EM ? "em" : "gem");
-    if (o->algo == OGEM_ALGO_GEM) printf(" (eta %g)", o->eta);
-    printf(", %s, %ld step%s on %s (%s", o->estimator == OGEM_EST_DATA ? "data" : o->estimator_text, o->steps,
-           o->steps == 1 ? "" : "s", info->backend, info->precision);
-    if (info->gpu_path && *info->gpu_path) printf(", %s path", info->gpu_path);
-    if (info->backend && strcmp(info->backend, "cpu") == 0) printf(", %d thread%s", info->threads, info->threads == 1 ? "" : "s");
-    printf(")\n");
-    for (long r = 0; r < o->inits; r++) scratch[r] = m[r].loss;
-    cli_quantiles5(scratch, o->inits, q);
-    printf("  final %-9s median %-12.4g quartiles [%.4g, %.4g]  range [%.4g, %.4g]\n",
-           o->estimator == OGEM_EST_DATA ? "NLL" : "loss (KL)", q[2], q[1], q[3], q[0], q[4]);
-    for (long r = 0; r < o->inits; r++) scratch[r] = m[r].max_dist;
-    cli_quantiles5(scratch, o->inits, q);
-    printf("  final %-9s median %-12.4g quartiles [%.4g, %.4g]  range [%.4g, %.4g]\n", "max_dist", q[2], q[1], q[3],
-           q[0], q[4]);
-    double sci = cli_run_sci(o, tm->evaluations);
-    printf("  wall %.3g s (solve %.3g s)", tm->wall_seconds, tm->solve_seconds);
-    if (sci > 0 && tm->solve_seconds > 0) printf(", %.3g SCI/s (samples x components x inits per second)", sci / tm->solve_seconds);
-    printf("\n  wrote %s/{trajectory,aggregate,final}.csv and run.json\n", o->out_dir);
+    run_cmd *c = r->ctx;
+    c->traj = cli_runner_create(r, "trajectory.csv");
+    c->agg = c->traj ? cli_runner_create(r, "aggregate.csv") : NULL;
+    c->fin = c->agg ? cli_runner_create(r, "final.csv") : NULL;
+    c->js = c->fin ? cli_runner_create(r, "run.json") : NULL;
+    if (!c->js) return -1;
+    static char traj_buf[1 << 16];
+    setvbuf(c->traj, traj_buf, _IOFBF, sizeof traj_buf);
+    if (c->resumed_traj) {
+        fwrite(c->resumed_traj, 1, c->resumed_traj_len, c->traj);
+        fwrite(c->resumed_agg, 1, c->resumed_agg_len, c->agg);
+    } else {
+        cli_trajectory_header(c->traj);
+        cli_aggregate_header(c->agg);
+    }
+    return 0;
 }
 
-/* run.json's replayable part, {"command": "run", "settings": {...}}, and the
- * fingerprint of the settings that determine the results. */
-static char *config_text(const cli_run_opts *o, uint64_t *fingerprint)
+static void log_rows(void *user, long t, const ogem_metrics *m)
 {
-    ogem_json_writer w;
-    ogem_jw_init(&w);
-    cli_run_settings_json(&w, NULL, o, 1);
-    const char *fp = ogem_jw_text(&w, NULL);
-    size_t ndata = o->estimator == OGEM_EST_DATA ? (size_t)o->samples * (size_t)o->dim : 0;
-    *fingerprint = fp ? cli_fingerprint("run", fp, o->data, ndata) : 0;
-    int ok = fp != NULL;
-    ogem_jw_free(&w);
+    run_cmd *c = user;
+    cli_trajectory_rows(c->traj, t, m, c->o.traced);
+    cli_aggregate_row(c->agg, t, m, c->o.inits, c->scratch);
+}
 
-    ogem_jw_init(&w);
-    ogem_jw_begin_object(&w, NULL);
-    ogem_jw_string(&w, "command", "run");
-    cli_run_settings_json(&w, "settings", o, 0);
-    ogem_jw_end_object(&w);
-    size_t len;
-    const char *text = ogem_jw_text(&w, &len);
-    char *copy = ok && text ? malloc(len + 1) : NULL;
-    if (copy) memcpy(copy, text, len + 1);
-    ogem_jw_free(&w);
-    return copy;
+static int run_solve(cli_runner *r)
+{
+    run_cmd *c = r->ctx;
+    double t0 = cli_now();
+    ogem_status st = cli_run_steps(r, &c->o, r->solver, c->metrics, log_rows, c, &c->t);
+    c->tm = (cli_run_timing){ 0, cli_now() - t0, c->o.steps + 1 };
+    if (cli_runner_failed(r)) return -1;
+    if (st != OGEM_OK) {
+        char where[48];
+        snprintf(where, sizeof where, "step %ld", c->t);
+        return cli_runner_library_error(r, &c->o, st, where);
+    }
+    if (c->t > c->o.steps) return CLI_SOLVE_DONE;
+    /* Between steps t - 1 and t: the checkpoint continues exactly from here. */
+    snprintf(r->stop_note, sizeof r->stop_note, " after %ld of %ld steps", c->t, c->o.steps);
+    return CLI_SOLVE_STOPPED;
 }
 
 /* Appends what f holds so far (a temporary output being streamed) to b as a
@@ -210,271 +193,63 @@ static int put_file_so_far(cli_buf *b, FILE *f)
     return b->failed ? -1 : 0;
 }
 
-static int write_checkpoint(const cli_run_opts *o, ogem_solver *solver, uint64_t fp, const char *config, FILE *traj,
-                            FILE *agg, char *msg, size_t len)
+static int run_payload(cli_runner *r, cli_buf *b, char *msg, size_t len)
 {
-    cli_buf blob = { 0 };
-    cli_ckpt_begin_blob(&blob, "run", config);
-    int rc = put_file_so_far(&blob, traj) || put_file_so_far(&blob, agg) ? -1 : 0;
-    if (rc) snprintf(msg, len, "cannot read back the rows logged so far");
-    else rc = cli_ckpt_write(o->out_dir, solver, fp, &blob, msg, len);
-    cli_buf_free(&blob);
-    return rc;
+    run_cmd *c = r->ctx;
+    if (put_file_so_far(b, c->traj) == 0 && put_file_so_far(b, c->agg) == 0) return 0;
+    snprintf(msg, len, "cannot read back the rows logged so far");
+    return -1;
 }
+
+/* run.json's "settings": what --config and --resume replay, and the fingerprint. */
+static void run_settings(const cli_runner *r, ogem_json_writer *w, const char *key, int for_fingerprint)
+{
+    const run_cmd *c = r->ctx;
+    cli_run_settings_json(w, key, &c->o, for_fingerprint);
+}
+
+static int run_finish(cli_runner *r, const cli_outcome *how)
+{
+    run_cmd *c = r->ctx;
+    ogem_status st = ogem_solver_get_means(r->solver, c->mu);
+    if (st == OGEM_OK) st = ogem_solver_get_info(r->solver, &c->info);
+    if (st != OGEM_OK) return cli_runner_fail(r, CLI_EXIT_FAILURE, "%s", cli_solver_message(r->solver, st));
+    cli_final_csv(c->fin, c->mu, c->o.inits, c->o.components, c->o.dim);
+    c->tm.wall_seconds = cli_now() - r->t_start;
+    char *json = cli_run_json(&c->o, &c->info, &c->tm, r->argc, r->argv, how, c->t);
+    if (!json) return cli_runner_fail(r, CLI_EXIT_FAILURE, "out of memory writing run.json");
+    fputs(json, c->js);
+    free(json);
+    return 0;
+}
+
+static void run_summary(cli_runner *r)
+{
+    run_cmd *c = r->ctx;
+    cli_run_print_summary(&c->o, &c->info, c->metrics, &c->tm, c->scratch);
+}
+
+static void run_cleanup(cli_runner *r)
+{
+    run_cmd *c = r->ctx;
+    free(c->mu);
+    free(c->metrics);
+    free(c->scratch);
+    cli_run_opts_free(&c->o);
+}
+
+static const cli_command run_command = {
+    /* name, flags, replayable, their count, --out, --config, --resume */
+    "run", cli_run_flags, run_replayable, RF_COUNT, RF_OUT, RF_CONFIG, RF_RESUME,
+    /* --help, width of the progress line */
+    "ogem run [FLAGS]", run_intro, run_epilogue, 72,
+    /* the hooks, in the order they are called */
+    run_build, run_settings, run_start, run_open, run_solve, run_payload, run_finish, run_summary, run_cleanup,
+};
 
 int cli_run_main(int argc, char **argv)
 {
-    const char *cmd = "run";
-    double t_start = cli_now();
-    const char *value[RF_COUNT], *label[RF_COUNT];
-    unsigned char given[RF_COUNT], from_config[RF_COUNT] = { 0 };
-    cli_strings pool = { 0 };
-    cli_run_opts o;
-    cli_resume res;
-    ogem_solver *solver = NULL;
-    double *mu = NULL, *scratch = NULL;
-    ogem_metrics *metrics = NULL;
-    ogem_outdir *out = NULL;
-    char *config = NULL;
-    char msg[1024];
-    int rc = CLI_EXIT_USAGE;
-    int have_opts = 0, have_resume = 0, ckpt_written = 0, ckpt_preexisting = 1;
-
-    int pr = cli_parse_flags(cmd, cli_run_flags, RF_COUNT, argc, argv, value, given);
-    if (pr == CLI_PARSE_HELP) {
-        cli_print_help(stdout, "ogem run [FLAGS]", run_intro, cli_run_flags, RF_COUNT, run_epilogue);
-        return CLI_EXIT_OK;
-    }
-    if (pr != CLI_PARSE_OK) return CLI_EXIT_USAGE;
-
-    /* ---- 1. validate everything ------------------------------------------------- */
-    const char *origin = value[RF_CONFIG];
-    if (value[RF_RESUME]) {
-        /* The checkpoint holds the settings; flags given here must agree. */
-        if (value[RF_CONFIG]) {
-            cli_error(cmd, "--resume: cannot be combined with --config (the checkpoint holds the settings)");
-            goto done;
-        }
-        if (cli_resume_load(cmd, value[RF_RESUME], &res) != 0) goto done;
-        have_resume = 1;
-        origin = res.path;
-        if (cli_config_apply_text(cmd, "--resume", res.path, res.config, res.config_len, "run", cli_run_flags,
-                                  cli_run_replayable, RF_COUNT, value, given, from_config, &pool) != 0)
-            goto done;
-        if (!given[RF_OUT]) value[RF_OUT] = value[RF_RESUME];
-    } else if (value[RF_CONFIG] && cli_config_apply(cmd, value[RF_CONFIG], value, given, from_config, &pool) != 0) {
-        goto done;
-    }
-    for (int i = 0; i < RF_COUNT; i++) {
-        label[i] = cli_run_flags[i].name;
-        if (from_config[i]) {
-            snprintf(msg, sizeof msg, "%s (from %s)", cli_run_flags[i].name, origin);
-            const char *l = cli_strings_add(&pool, msg);
-            if (l) label[i] = l;
-        }
-    }
-    if (cli_run_opts_build(cmd, value, label, &o) != 0) goto done;
-    have_opts = 1;
-
-    uint64_t fingerprint = 0;
-    config = config_text(&o, &fingerprint);
-    if (!config) {
-        cli_error(cmd, "out of memory");
-        rc = CLI_EXIT_FAILURE;
-        goto done;
-    }
-    const unsigned char *traj_text = NULL, *agg_text = NULL;
-    size_t traj_len = 0, agg_len = 0;
-    if (have_resume) {
-        if (cli_resume_check(cmd, &res, fingerprint, config) != 0) goto done;
-        traj_text = cli_rd_str(&res.payload, &traj_len);
-        agg_text = cli_rd_str(&res.payload, &agg_len);
-        if (res.payload.failed || res.ck.R != o.inits || res.ck.n != o.components || res.ck.d != o.dim ||
-            res.ck.step > o.steps) {
-            cli_error(cmd, "--resume: %s is inconsistent with its own settings (corrupt?)", res.path);
-            goto done;
-        }
-    }
-
-    const long R = o.inits;
-    const size_t nmu = (size_t)R * (size_t)o.components * (size_t)o.dim;
-    mu = malloc(nmu * sizeof *mu);
-    metrics = calloc((size_t)R, sizeof *metrics);
-    scratch = malloc((size_t)R * sizeof *scratch);
-    if (!mu || !metrics || !scratch) {
-        cli_error(cmd, "out of memory for %ld initializations", R);
-        rc = CLI_EXIT_FAILURE;
-        goto done;
-    }
-
-    ogem_settings s;
-    cli_run_fill_settings(&o, &s);
-    msg[0] = '\0';
-    ogem_status st = ogem_solver_create(&solver, &s, msg, sizeof msg);
-    if (st != OGEM_OK) {
-        cli_error(cmd, "%s", msg[0] ? msg : ogem_status_string(st));
-        rc = cli_exit_code_for(st);
-        goto done;
-    }
-    cli_device_notice(cmd, s.device, solver, o.quiet);
-    st = cli_run_initial_means(&o, mu);
-    if (st == OGEM_OK) st = ogem_solver_set_means(solver, mu);
-    if (st != OGEM_OK) {
-        const char *e = ogem_solver_error(solver);
-        cli_error(cmd, "%s: %s", label[RF_INIT], e && *e ? e : ogem_status_string(st));
-        rc = cli_exit_code_for(st);
-        goto done;
-    }
-    if (have_resume && ogem_checkpoint_restore(solver, &res.ck) != OGEM_OK) {
-        cli_error(cmd, "--resume: %s does not fit these settings", res.path);
-        goto done;
-    }
-
-    /* ---- 2. the output directory ------------------------------------------------- */
-    out = ogem_outdir_open(o.out_dir, msg, sizeof msg);
-    if (!out) {
-        cli_error(cmd, "%s: %s", label[RF_OUT], msg);
-        goto done;
-    }
-    ckpt_preexisting = cli_ckpt_exists(o.out_dir);
-    FILE *traj = ogem_outdir_create(out, "trajectory.csv", msg, sizeof msg);
-    FILE *agg = traj ? ogem_outdir_create(out, "aggregate.csv", msg, sizeof msg) : NULL;
-    FILE *fin = agg ? ogem_outdir_create(out, "final.csv", msg, sizeof msg) : NULL;
-    FILE *js = fin ? ogem_outdir_create(out, "run.json", msg, sizeof msg) : NULL;
-    if (!js) {
-        cli_error(cmd, "%s: %s", label[RF_OUT], msg);
-        goto done;
-    }
-    static char traj_buf[1 << 16];
-    setvbuf(traj, traj_buf, _IOFBF, sizeof traj_buf);
-    if (have_resume) {
-        /* The rows the interrupted run had logged, headers included. */
-        fwrite(traj_text, 1, traj_len, traj);
-        fwrite(agg_text, 1, agg_len, agg);
-    } else {
-        cli_trajectory_header(traj);
-        cli_aggregate_header(agg);
-    }
-
-    /* ---- 3. the run -------------------------------------------------------------------- */
-    rc = CLI_EXIT_FAILURE;
-    const long t0 = ogem_solver_step_index(solver);
-    long next_log = 0;
-    while (next_log < o.n_log_steps && o.log_steps[next_log] < t0) next_log++;
-    cli_stop_install();
-    cli_progress progress;
-    cli_progress_init(&progress, o.quiet, o.steps + 1);
-    double t_solve = cli_now();
-    int failed = 0;
-    long t;
-    for (t = t0; t <= o.steps; t++) {
-        if (cli_stop_requested()) break;
-        st = ogem_solver_step(solver, t < o.steps, metrics);
-        if (st != OGEM_OK) {
-            cli_progress_done(&progress);
-            const char *e = ogem_solver_error(solver);
-            cli_error(cmd, "step %ld: %s", t, e && *e ? e : ogem_status_string(st));
-            rc = cli_exit_code_for(st);
-            failed = 1;
-            break;
-        }
-        if (next_log < o.n_log_steps && o.log_steps[next_log] == t) {
-            cli_trajectory_rows(traj, t, metrics, o.traced);
-            cli_aggregate_row(agg, t, metrics, R, scratch);
-            next_log++;
-        }
-        cli_progress_update(&progress, t + 1);
-        if (t < o.steps) {
-            if (o.checkpoint_every > 0 && (t + 1) % o.checkpoint_every == 0) {
-                if (write_checkpoint(&o, solver, fingerprint, config, traj, agg, msg, sizeof msg) != 0) {
-                    cli_progress_done(&progress);
-                    cli_error(cmd, "%s", msg);
-                    failed = 1;
-                    ckpt_written = 1; /* perhaps half-way: clean up */
-                    break;
-                }
-                ckpt_written = 1;
-            }
-            cli_stop_count_step();
-        }
-    }
-    cli_run_timing tm = { 0, cli_now() - t_solve, o.steps + 1 };
-    cli_progress_done(&progress);
-    cli_stop_restore();
-    if (failed) goto done;
-    const int interrupted = t <= o.steps;
-    if (interrupted) {
-        /* Between steps t - 1 and t: the state continues exactly from here. */
-        ckpt_written = 1;
-        if (write_checkpoint(&o, solver, fingerprint, config, traj, agg, msg, sizeof msg) != 0) {
-            cli_error(cmd, "interrupted, and %s", msg);
-            goto done;
-        }
-    }
-
-    /* ---- 4. final state, run.json, commit -------------------------------------------------- */
-    st = ogem_solver_get_means(solver, mu);
-    ogem_solver_info info;
-    memset(&info, 0, sizeof info);
-    if (st == OGEM_OK) st = ogem_solver_get_info(solver, &info);
-    if (st != OGEM_OK) {
-        const char *e = ogem_solver_error(solver);
-        cli_error(cmd, "%s", e && *e ? e : ogem_status_string(st));
-        goto done;
-    }
-    cli_final_csv(fin, mu, R, o.components, o.dim);
-    tm.wall_seconds = cli_now() - t_start;
-    cli_run_status status = { interrupted, cli_stop_name(), t, have_resume ? res.dir : NULL };
-    char *json = cli_run_json_status(&o, &info, &tm, argc, argv, &status);
-    if (!json) {
-        cli_error(cmd, "out of memory writing run.json");
-        goto done;
-    }
-    fputs(json, js);
-    free(json);
-    int committed = ogem_outdir_commit(out, msg, sizeof msg);
-    out = NULL; /* commit frees it, whatever the outcome */
-    if (committed != 0) {
-        cli_error(cmd, "%s: %s", label[RF_OUT], msg);
-        goto done;
-    }
-    if (interrupted) {
-        char *hint = cli_resume_hint("run", o.out_dir);
-        cli_error(cmd, "interrupted (%s) after %ld of %ld steps; partial results and a checkpoint are in %s; "
-                  "continue with: %s", cli_stop_name(), t, o.steps, o.out_dir, hint ? hint : "--resume");
-        free(hint);
-        rc = CLI_EXIT_INTERRUPTED;
-        goto done;
-    }
-    /* Complete: the checkpoint has served its purpose. */
-    cli_ckpt_remove(o.out_dir);
-    rc = CLI_EXIT_OK;
-
-    /* ---- 5. summary ------------------------------------------------------------------------ */
-    if (!o.quiet) print_summary(&o, &info, metrics, &tm, scratch);
-
-done:
-    if (rc != CLI_EXIT_OK && rc != CLI_EXIT_INTERRUPTED && ckpt_written && !ckpt_preexisting)
-        cli_ckpt_remove(o.out_dir); /* a failed run leaves nothing behind */
-    if (out) ogem_outdir_abort(out);
-    if (solver) ogem_solver_destroy(solver);
-    free(mu);
-    free(metrics);
-    free(scratch);
-    free(config);
-    if (have_opts) cli_run_opts_free(&o);
-    if (have_resume) cli_resume_free(&res);
-    cli_strings_free(&pool);
-    return rc;
-}
-
-void cli_device_notice(const char *cmd, ogem_device requested, const ogem_solver *solver, int quiet)
-{
-    static int said;
-    ogem_solver_info info;
-    if (said || quiet || requested != OGEM_DEVICE_AUTO || ogem_solver_get_info(solver, &info) != OGEM_OK) return;
-    if (strcmp(info.backend, "cpu") == 0) {
-        fprintf(stderr, "ogem %s: no usable GPU found; computing on the CPU (--device cpu says so explicitly)\n", cmd);
-        said = 1;
-    }
+    run_cmd c;
+    memset(&c, 0, sizeof c);
+    return cli_runner_main(&run_command, &c, argc, argv);
 }

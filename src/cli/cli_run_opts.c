@@ -1,5 +1,6 @@
 /*
- * cli_run_opts.c - turns `ogem run`'s flag texts into validated options.
+ * cli_run_opts.c - `ogem run`'s flag table, and its flag texts turned into
+ * validated options (see cli_run_opts.h).
  *
  * All validation happens here, before anything is created on disk, and each
  * problem is reported as one line naming the flag (and, for files, the file
@@ -13,8 +14,40 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli_run.h"
+#include "cli/cli_run_opts.h"
 #include "util/csv_read.h"
+
+const cli_flag cli_run_flags[RF_COUNT] = {
+    [RF_DIM] = { "--dim", CLI_FLAG_VALUE, "D", "2", "dimension d >= 1" },
+    [RF_COMPONENTS] = { "--components", CLI_FLAG_VALUE, "N", "5", "mixture components n >= 1" },
+    [RF_WEIGHTS] = { "--weights", CLI_FLAG_VALUE, "SPEC", "uniform",
+                     "uniform | w1,w2,... (positive, sum 1 within 1e-9) | geometric:r (pi_i ~ r^i)" },
+    [RF_MU_STAR] = { "--mu-star", CLI_FLAG_VALUE, "LIST", "0", "truth mean: d values, or one for every coordinate" },
+    [RF_INITS] = { "--inits", CLI_FLAG_VALUE, "R", "256", "initializations run together" },
+    [RF_STEPS] = { "--steps", CLI_FLAG_VALUE, "T", "1000", "updates per initialization (T + 1 evaluations)" },
+    [RF_ETA] = { "--eta", CLI_FLAG_VALUE, "ETA", "1", "gradient EM step size, > 0 (em ignores it)" },
+    [RF_ALGO] = { "--algo", CLI_FLAG_VALUE, "gem|em", "gem", "gradient EM, or EM" },
+    [RF_ESTIMATOR] = { "--estimator", CLI_FLAG_VALUE, "SPEC", "mc:8192",
+                       "mc:N (fresh, N even) | fixed:N | qmc:N | data:PATH | exact" },
+    [RF_SUBSPACE] = { "--subspace", CLI_FLAG_SWITCH, NULL, NULL, "sample in span{mu_i - mu_1} instead of R^d" },
+    [RF_INIT] = { "--init", CLI_FLAG_VALUE, "SPEC", "random:3",
+                  "random:S (N(mu*, S^2 I)) | far:K:RADIUS | file:PATH (final.csv layout)" },
+    [RF_SEED] = { "--seed", CLI_FLAG_VALUE, "S", "1", "seed of every random draw (0 .. 2^64-1)" },
+    [RF_LOG] = { "--log", CLI_FLAG_VALUE, "SPEC", "log", "logged steps: log (20 per decade) | log:P | every:K" },
+    [RF_TRACE_INITS] = { "--trace-inits", CLI_FLAG_VALUE, "K", "16", "initializations written to trajectory.csv" },
+    [RF_DEVICE] = { "--device", CLI_FLAG_VALUE, "auto|cpu|gpu", "auto", "where to compute" },
+    [RF_PRECISION] = { "--precision", CLI_FLAG_VALUE, "double|float", "double", "float: GPU only" },
+    [RF_GPU_PATH] = { "--gpu-path", CLI_FLAG_VALUE, "auto|fused|gemm", "auto", "GPU kernel path" },
+    [RF_THREADS] = { "--threads", CLI_FLAG_VALUE, "K", "0", "CPU threads, 0 = all" },
+    [RF_OUT] = { "--out", CLI_FLAG_VALUE, "DIR", "ogem-out", "output directory (created if missing)" },
+    [RF_CONFIG] = { "--config", CLI_FLAG_VALUE, "DIR/run.json", NULL,
+                    "replay a run (its run.json or its directory); flags given here override it" },
+    [RF_QUIET] = { "--quiet", CLI_FLAG_SWITCH, NULL, NULL, "no progress line, no summary" },
+    [RF_CHECKPOINT_EVERY] = { "--checkpoint-every", CLI_FLAG_VALUE, "K", "0",
+                              "write DIR/checkpoint.ogem every K steps (0: only on SIGINT/SIGTERM)" },
+    [RF_RESUME] = { "--resume", CLI_FLAG_VALUE, "DIR", NULL,
+                    "continue the run checkpointed in DIR with its settings (writes to DIR unless --out)" },
+};
 
 static char *dup_str(const char *s)
 {
@@ -22,7 +55,6 @@ static char *dup_str(const char *s)
     if (c) strcpy(c, s);
     return c;
 }
-
 
 void cli_run_opts_free(cli_run_opts *o)
 {
@@ -36,6 +68,46 @@ void cli_run_opts_free(cli_run_opts *o)
     free(o->log_steps);
     free(o->log_text);
     memset(o, 0, sizeof *o);
+}
+
+void cli_run_fill_settings(const cli_run_opts *o, ogem_settings *s)
+{
+    ogem_settings_default(s);
+    s->dim = o->dim;
+    s->components = o->components;
+    s->weights = o->weights;
+    s->mu_star = o->mu_star;
+    s->inits = (int)o->inits;
+    s->algo = o->algo;
+    s->eta = o->eta;
+    s->estimator = o->estimator;
+    s->samples = o->estimator == OGEM_EST_DATA ? 0 : o->samples;
+    s->data = o->data;
+    s->data_rows = o->estimator == OGEM_EST_DATA ? o->samples : 0;
+    s->subspace = o->subspace;
+    s->seed = o->seed;
+    s->device = o->device;
+    s->precision = o->precision;
+    s->gpu_path = o->gpu_path;
+    s->threads = o->threads;
+}
+
+ogem_status cli_run_initial_means(const cli_run_opts *o, double *mu)
+{
+    switch (o->init_kind) {
+    case CLI_INIT_FILE:
+        memcpy(mu, o->init_means, (size_t)o->inits * (size_t)o->components * (size_t)o->dim * sizeof *mu);
+        return OGEM_OK;
+    case CLI_INIT_FAR:
+        return ogem_init_far(mu, 0, o->inits, o->components, o->dim, o->mu_star, o->far_k, o->far_radius, o->seed);
+    default:
+        return ogem_init_random(mu, 0, o->inits, o->components, o->dim, o->mu_star, o->init_scale, o->seed);
+    }
+}
+
+size_t cli_run_data_count(const cli_run_opts *o)
+{
+    return o->estimator == OGEM_EST_DATA ? (size_t)o->samples * (size_t)o->dim : 0;
 }
 
 /* ---- --log --------------------------------------------------------------------- */
@@ -164,6 +236,18 @@ static int parse_mu_star(const char *cmd, const char *label, const char *text, i
     return 0;
 }
 
+/* The PATH of a KIND:PATH spec, which is read once the other flags are known
+ * valid. */
+static int file_spec(const char *cmd, const char *label, const char *kind, const char *path, const char **out)
+{
+    if (!*path) {
+        cli_error(cmd, "%s: %s:PATH needs a file name", label, kind);
+        return -1;
+    }
+    *out = path;
+    return 0;
+}
+
 /* ---- --estimator --------------------------------------------------------------- */
 
 static int parse_estimator(const char *cmd, const char *label, const char *text, cli_run_opts *o, const char **data_path)
@@ -191,13 +275,8 @@ static int parse_estimator(const char *cmd, const char *label, const char *text,
         }
         o->estimator = kl == 5 ? OGEM_EST_FIXED : OGEM_EST_QMC;
     } else if (kl == 4 && strncmp(text, "data", 4) == 0 && arg) {
-        if (!*arg) {
-            cli_error(cmd, "%s: data:PATH needs a file name", label);
-            return -1;
-        }
         o->estimator = OGEM_EST_DATA;
-        *data_path = arg; /* read once the other flags are known valid */
-        return 0;
+        return file_spec(cmd, label, "data", arg, data_path);
     } else {
         cli_error(cmd, "%s: expected mc:N, fixed:N, qmc:N, data:PATH or exact, got '%s'", label, text);
         return -1;
@@ -267,13 +346,8 @@ static int parse_init(const char *cmd, const char *label, const char *text, cli_
         o->far_radius = rad;
         o->init_text = cli_dup_printf("far:%ld:%.17g", K, rad);
     } else if (strncmp(text, "file:", 5) == 0) {
-        if (!text[5]) {
-            cli_error(cmd, "%s: file:PATH needs a file name", label);
-            return -1;
-        }
         o->init_kind = CLI_INIT_FILE;
-        *file_path = text + 5;
-        return 0;
+        return file_spec(cmd, label, "file", text + 5, file_path);
     } else {
         cli_error(cmd, "%s: expected random:S, far:K:RADIUS or file:PATH, got '%s'", label, text);
         return -1;
@@ -377,8 +451,9 @@ int cli_run_opts_build(const char *cmd, const char *const *value, const char *co
     int choice;
 
     memset(o, 0, sizeof *o);
+    memcpy(o->label, label, sizeof o->label);
 #define V(f) value[f]
-#define L(f) label[f]
+#define L(f) (label[f] ? label[f] : cli_run_flags[f].name)
     if (cli_parse_int(cmd, L(RF_DIM), V(RF_DIM), 1, INT_MAX, &o->dim) ||
         cli_parse_int(cmd, L(RF_COMPONENTS), V(RF_COMPONENTS), 1, INT_MAX, &o->components) ||
         cli_parse_long(cmd, L(RF_INITS), V(RF_INITS), 1, INT_MAX, &o->inits) ||
@@ -423,17 +498,11 @@ int cli_run_opts_build(const char *cmd, const char *const *value, const char *co
         goto fail;
     }
     o->out_dir = V(RF_OUT);
-    o->config_path = V(RF_CONFIG);
     o->quiet = V(RF_QUIET) != NULL;
     /* NULL (a caller that fills only some flags) means the default: none. */
     if (V(RF_CHECKPOINT_EVERY) &&
         cli_parse_long(cmd, L(RF_CHECKPOINT_EVERY), V(RF_CHECKPOINT_EVERY), 0, LONG_MAX, &o->checkpoint_every))
         goto fail;
-    if (V(RF_RESUME) && !*V(RF_RESUME)) {
-        cli_error(cmd, "%s: needs a directory name", L(RF_RESUME));
-        goto fail;
-    }
-    o->resume_dir = V(RF_RESUME);
 
     /* Files last: every cheap check has passed by now. */
     if (data_path && read_data(cmd, L(RF_ESTIMATOR), data_path, o)) goto fail;

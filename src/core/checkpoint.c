@@ -8,12 +8,12 @@
  * R n d i32, means f64[R*n*d], active u8[R], blob_len u64, blob, checksum u64. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "ogem/ogem.h"
+#include "core/fsdir.h"
 
 static const char MAGIC[8] = {'O', 'G', 'E', 'M', 'C', 'K', 'P', '1'};
 
@@ -58,6 +58,7 @@ static void put(sink *k, const void *p, size_t len)
     k->h = ogem_fnv1a64(p, len, k->h);
 }
 
+/* fsyncs the directory holding path. */
 static int fsync_dir_of(const char *path)
 {
     char *dir = strdup(path);
@@ -66,20 +67,24 @@ static int fsync_dir_of(const char *path)
     if (slash == dir) slash[1] = '\0';
     else if (slash) *slash = '\0';
     else strcpy(dir, ".");
-    int fd = open(dir, O_RDONLY);
+    int rc = ogem_fsync_dir(dir);
     free(dir);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    close(fd);
     return rc;
+}
+
+/* The temporary name a checkpoint is written under before the rename. */
+static char *tmp_name(const char *path)
+{
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 8);
+    if (tmp) snprintf(tmp, plen + 8, "%s.tmp", path);
+    return tmp;
 }
 
 ogem_status ogem_checkpoint_write(const char *path, const ogem_checkpoint *ck, char *msg, size_t msglen)
 {
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 8);
+    char *tmp = tmp_name(path);
     if (!tmp) return OGEM_ERR_NOMEM;
-    snprintf(tmp, plen + 8, "%s.tmp", path);
     sink k = {fopen(tmp, "wb"), 0, 1};
     if (!k.f) {
         if (msg) snprintf(msg, msglen, "cannot write checkpoint %s: %s", tmp, strerror(errno));
@@ -109,6 +114,16 @@ ogem_status ogem_checkpoint_write(const char *path, const ogem_checkpoint *ck, c
     }
     free(tmp);
     return OGEM_OK;
+}
+
+ogem_status ogem_checkpoint_remove(const char *path)
+{
+    char *tmp = tmp_name(path);
+    if (!tmp) return OGEM_ERR_NOMEM;
+    remove(tmp); /* a temporary left by a write that was killed */
+    free(tmp);
+    if (remove(path) != 0) return errno == ENOENT ? OGEM_OK : OGEM_ERR_IO;
+    return fsync_dir_of(path) == 0 ? OGEM_OK : OGEM_ERR_IO;
 }
 
 typedef struct source { FILE *f; uint64_t h; int ok; } source;

@@ -254,8 +254,8 @@ static ogem_status evaluate(ogem_solver *s)
         if (!s->active[r]) continue;
         if (build_lines(s, r)) {
             snprintf(s->err, sizeof s->err,
-                     "exact quadrature handles means spanning at most 2 directions of difference; "
-                     "initialization %d spans more: use qmc:N with --subspace", r);
+                     "estimator: exact quadrature handles means spanning at most 2 directions of difference; "
+                     "initialization %d spans more: use the qmc estimator with subspace sampling", r);
             return OGEM_ERR_UNSUPPORTED;
         }
         if (s->kdim[r] > s->max_k) s->max_k = s->kdim[r];

@@ -121,9 +121,9 @@ static ogem_status cpu_eval(ogem_backend *b, const ogem_lines *L, ogem_moments *
     }
     if (failed == 2) {
         snprintf(b->err, sizeof b->err,
-                 "exact quadrature has no rule for initialization %d (%d components whose means span %d "
+                 "estimator: exact quadrature has no rule for initialization %d (%d components whose means span %d "
                  "directions of difference; it handles at most 2 directions and %d components); "
-                 "use qmc:N with --subspace", failed_r, n, L->k ? L->k[failed_r] : K, OGEM_QUAD_MAX_LINES);
+                 "use the qmc estimator with subspace sampling", failed_r, n, L->k ? L->k[failed_r] : K, OGEM_QUAD_MAX_LINES);
         return OGEM_ERR_UNSUPPORTED;
     }
     return OGEM_OK;
@@ -150,7 +150,7 @@ ogem_status ogem_backend_cpu_create(ogem_backend **out, const ogem_point_spec *s
 {
     *out = NULL;
     if (spec->precision != OGEM_PREC_DOUBLE) {
-        if (msg) snprintf(msg, len, "the CPU backend computes in double only; float precision needs --device gpu");
+        if (msg) snprintf(msg, len, "precision: the CPU backend computes in double only; float needs a GPU device");
         return OGEM_ERR_UNSUPPORTED;
     }
     cpu_backend *cb = calloc(1, sizeof *cb);

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fsdir.h"
 #include "util/outdir.h"
 
 #define MAX_FILES 16
@@ -217,11 +218,7 @@ int ogem_outdir_commit(ogem_outdir *o, char *msg, size_t len)
         }
     }
     /* 3. Make the renames durable. */
-    int dfd = open(o->dir, O_RDONLY);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
+    (void)ogem_fsync_dir(o->dir); /* best effort: the files themselves are on disk */
     /* Keep the directories we created: they hold the results now. */
     for (int i = 0; i < o->n_created; i++) free(o->created[i]);
     o->n_created = 0;

@@ -1,0 +1,98 @@
+/* cli_solver.c - solvers for validated option sets, the exit code of a
+ * library status, and library messages relabelled with the flag that set the
+ * field they name; see cli_solver.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/cli_solver.h"
+
+int cli_exit_code_for(ogem_status st)
+{
+    switch (st) {
+    case OGEM_ERR_INVALID:
+    case OGEM_ERR_IO:
+    case OGEM_ERR_PARSE:
+    case OGEM_ERR_UNSUPPORTED:
+    case OGEM_ERR_NO_DEVICE: return CLI_EXIT_USAGE;
+    default: return CLI_EXIT_FAILURE;
+    }
+}
+
+/* The ogem_settings fields and the flag that sets each: the samples and the
+ * data set come with --estimator (mc:N, data:PATH). */
+static const struct {
+    const char *field;
+    int flag;
+} fields[] = {
+    { "dim", RF_DIM },           { "components", RF_COMPONENTS }, { "weights", RF_WEIGHTS },
+    { "mu_star", RF_MU_STAR },   { "inits", RF_INITS },           { "algo", RF_ALGO },
+    { "eta", RF_ETA },           { "estimator", RF_ESTIMATOR },   { "samples", RF_ESTIMATOR },
+    { "data", RF_ESTIMATOR },    { "subspace", RF_SUBSPACE },     { "seed", RF_SEED },
+    { "device", RF_DEVICE },     { "precision", RF_PRECISION },   { "gpu_path", RF_GPU_PATH },
+    { "threads", RF_THREADS },
+};
+
+void cli_library_error(const char *cmd, const cli_run_opts *o, const char *fallback, const char *where,
+                       const char *msg)
+{
+    const char *label = fallback, *rest = msg;
+    for (size_t i = 0; o && i < sizeof fields / sizeof fields[0]; i++) {
+        size_t n = strlen(fields[i].field);
+        if (strncmp(msg, fields[i].field, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ') {
+            if (o->label[fields[i].flag]) {
+                label = o->label[fields[i].flag];
+                rest = msg + n + 2;
+            }
+            break;
+        }
+    }
+    cli_error(cmd, "%s%s%s%s%s", label ? label : "", label ? ": " : "", where ? where : "", where ? ": " : "", rest);
+}
+
+const char *cli_solver_message(const ogem_solver *s, ogem_status st)
+{
+    const char *e = s ? ogem_solver_error(s) : NULL;
+    return e && *e ? e : ogem_status_string(st);
+}
+
+/* --device auto fell back to the CPU: one line on stderr, once per process,
+ * unless quiet (issue 3's notice). */
+static void device_notice(const char *cmd, ogem_device requested, const ogem_solver *solver, int quiet)
+{
+    static int said;
+    ogem_solver_info info;
+    if (said || quiet || requested != OGEM_DEVICE_AUTO || ogem_solver_get_info(solver, &info) != OGEM_OK) return;
+    if (strcmp(info.backend, "cpu") == 0) {
+        fprintf(stderr, "ogem %s: no usable GPU found; computing on the CPU (--device cpu says so explicitly)\n", cmd);
+        said = 1;
+    }
+}
+
+int cli_solver_open(const char *cmd, const cli_run_opts *o, double *means, ogem_solver **out)
+{
+    ogem_settings s;
+    char msg[1024] = "";
+    cli_run_fill_settings(o, &s);
+    *out = NULL;
+    ogem_status st = ogem_solver_create(out, &s, msg, sizeof msg);
+    if (st != OGEM_OK) {
+        cli_library_error(cmd, o, NULL, NULL, msg[0] ? msg : ogem_status_string(st));
+        *out = NULL;
+        return cli_exit_code_for(st);
+    }
+    device_notice(cmd, s.device, *out, o->quiet);
+    double *mu = means ? means : malloc((size_t)o->inits * (size_t)o->components * (size_t)o->dim * sizeof *mu);
+    st = mu ? cli_run_initial_means(o, mu) : OGEM_ERR_NOMEM;
+    if (st == OGEM_OK) st = ogem_solver_set_means(*out, mu);
+    if (mu != means) free(mu);
+    if (st != OGEM_OK) {
+        /* The means come from --init (or what stands for it: --radius, --sweep). */
+        cli_library_error(cmd, o, o->label[RF_INIT], NULL, cli_solver_message(*out, st));
+        ogem_solver_destroy(*out);
+        *out = NULL;
+        return cli_exit_code_for(st);
+    }
+    return 0;
+}
