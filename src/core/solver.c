@@ -374,22 +374,25 @@ static double loss_of(const ogem_solver *s, int r)
 /* The update's factor for component ri = r n + i: gem moves m_i by
  * f (xbar_i - m_i) with f = eta E[psi_i], em all the way (f = 1). Returns 0
  * for a component without any mass at all: nothing moves it. */
+static int has_mass(const ogem_solver *s, size_t ri) { return s->log_mass[ri] > -INFINITY; }
+
 static int update_factor(const ogem_solver *s, size_t ri, double *f)
 {
-    const double lm = s->log_mass[ri];
-    if (!(lm > -INFINITY)) return 0;
-    *f = s->set.algo == OGEM_ALGO_GEM ? s->set.eta * exp(lm) : 1.0;
+    if (!has_mass(s, ri)) return 0;
+    *f = s->set.algo == OGEM_ALGO_GEM ? s->set.eta * exp(s->log_mass[ri]) : 1.0;
     return 1;
 }
 
 /* "inf", "-inf" or "NaN", for messages about a non-finite value. */
 static const char *nonfinite_name(double v) { return isnan(v) ? "NaN" : v > 0 ? "inf" : "-inf"; }
 
-/* Metrics of initialization r at its current means, and the size of the
- * update a step would take, checked: every one of them finite, and the means
- * after the update still within set_means' range, so that a step either
- * succeeds with numbers a caller can trust or fails before touching any
- * mean. O(n d) per initialization, next to O(N n K) for the expectations. */
+/* Metrics of initialization r at its current means, and the update a step
+ * takes, checked: every one of them finite, and the means after the update
+ * still within set_means' range, so that a step either succeeds with numbers
+ * a caller can trust or fails before touching any mean. The updated means go
+ * into xbar (which the update consumes, and the next evaluation refills), so
+ * applying them is a copy. O(n d) per initialization, next to O(N n K) for
+ * the expectations. */
 static ogem_status step_metrics(ogem_solver *s, int r, ogem_metrics *out)
 {
     const int n = s->n, d = s->d;
@@ -406,14 +409,16 @@ static ogem_status step_metrics(ogem_solver *s, int r, ogem_metrics *out)
     }
     for (int i = 0; i < n && !what; i++) {
         const size_t ri = (size_t)r * n + i;
-        const double *xb = s->xbar + ri * d, *mi = m + (size_t)i * d;
+        const double *mi = m + (size_t)i * d;
+        double *xb = s->xbar + ri * d;
         if (isnan(s->log_mass[ri])) { what = "log-mass E[psi] of component"; bad = s->log_mass[ri]; bad_i = i; break; }
         double f, after = 0.0;
         if (!update_factor(s, ri, &f)) continue;
         for (int k = 0; k < d; k++) {
-            double delta = f * (xb[k] - mi[k]);
+            const double delta = f * (xb[k] - mi[k]);
             upd2 += delta * delta;
-            after += (mi[k] + delta) * (mi[k] + delta);
+            xb[k] = mi[k] + delta;   /* the mean after the update */
+            after += xb[k] * xb[k];
         }
         if (!isfinite(upd2)) { what = "update of component"; bad = upd2; bad_i = i; }
         else if (!isfinite(after)) { what = "squared distance to mu* after the update of component"; bad = after; bad_i = i; }
@@ -452,11 +457,7 @@ ogem_status ogem_solver_step(ogem_solver *s, int apply, ogem_metrics *met)
         if (!s->active[r]) continue;
         for (int i = 0; i < n; i++) {
             const size_t ri = (size_t)r * n + i;
-            double f;
-            if (!update_factor(s, ri, &f)) continue;
-            const double *xb = s->xbar + ri * d;
-            double *mi = s->m + ri * d;
-            for (int k = 0; k < d; k++) mi[k] += f * (xb[k] - mi[k]);
+            if (has_mass(s, ri)) memcpy(s->m + ri * d, s->xbar + ri * d, sizeof(double) * d);
         }
     }
     s->step++;
