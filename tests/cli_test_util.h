@@ -5,11 +5,24 @@
  *
  * Header-only (static inline), shared by test_cli.c and test_cli_escape.c.
  * Include after <criterion/criterion.h>, with _XOPEN_SOURCE 700 defined.
+ *
+ * Nothing outlives the test process. Criterion ends a test that passes its
+ * .timeout by killing the process that runs it, so no code of the test runs
+ * afterwards; instead, each test process starts one guard process (tu_guard)
+ * the first time it makes a directory or a child. The guard reads what to
+ * clean up from a pipe and, when the pipe reaches end-of-file (the test
+ * process exited or was killed, by any signal), kills the process group of
+ * every `ogem` child still running and removes every directory from
+ * tu_tmpdir. Children run in their own process groups, so the guard's kill
+ * reaches anything they start too. And tu_wait gives up on a child after
+ * TU_CHILD_TIMEOUT_S seconds, kills its group and fails the test, for tests
+ * that have no .timeout of their own.
  */
 #ifndef OGEM_CLI_TEST_UTIL_H
 #define OGEM_CLI_TEST_UTIL_H
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
@@ -25,6 +38,109 @@
 #include "util/json.h"
 
 extern char **environ;
+
+#ifndef TU_CHILD_TIMEOUT_S
+#define TU_CHILD_TIMEOUT_S 600
+#endif
+
+/* ---- the guard ------------------------------------------------------------------
+ * Protocol on the pipe, one record per line: "D PATH" (a directory to remove),
+ * "P PID" (a child whose group to kill), "W PID" (that child was reaped: its
+ * pid may be reused, forget it). The guard runs between fork and exit with
+ * async-signal-safe calls only (read, kill, close, setsid, execve, _exit):
+ * the test process may have threads, and after fork only the forking thread
+ * exists, possibly with malloc's lock held by another. */
+
+#define TU_GUARD_MAX_DIRS 64
+#define TU_GUARD_MAX_PIDS 256
+
+static int tu_guard_fd = -1;
+
+static inline void tu_guard_main(int rd)
+{
+    static char dirs[TU_GUARD_MAX_DIRS][64];
+    static long pids[TU_GUARD_MAX_PIDS];
+    static char rec[256];
+    int nd = 0, np = 0, len = 0;
+    setsid();   /* out of the test's process group: a kill of that group spares us */
+    for (int fd = 0; fd < 1024; fd++)
+        if (fd != rd && fd != 2) close(fd);
+    char c;
+    for (;;) {
+        ssize_t got = read(rd, &c, 1);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) break;
+        if (c != '\n') {
+            if (len < (int)sizeof rec - 1) rec[len++] = c;
+            continue;
+        }
+        rec[len] = '\0';
+        long v = 0;
+        for (int i = 2; i < len; i++) v = v * 10 + (rec[i] - '0');
+        if (rec[0] == 'D' && nd < TU_GUARD_MAX_DIRS && len - 2 < 64) {
+            for (int i = 2; i <= len; i++) dirs[nd][i - 2] = rec[i];
+            nd++;
+        } else if (rec[0] == 'P' && np < TU_GUARD_MAX_PIDS) {
+            pids[np++] = v;
+        } else if (rec[0] == 'W') {
+            for (int i = 0; i < np; i++)
+                if (pids[i] == v) pids[i] = 0;
+        }
+        len = 0;
+    }
+    for (int i = 0; i < np; i++)
+        if (pids[i] > 0) kill((pid_t)-pids[i], SIGKILL);
+    if (nd > 0) {
+        static char *argv[TU_GUARD_MAX_DIRS + 3];
+        static char rm[] = "rm", rf[] = "-rf";
+        argv[0] = rm;
+        argv[1] = rf;
+        for (int i = 0; i < nd; i++) argv[2 + i] = dirs[i];
+        argv[2 + nd] = NULL;
+        static char *envp[] = { NULL };
+        execve("/bin/rm", argv, envp);
+    }
+    _exit(0);
+}
+
+/* Sends one record to the guard, starting it first if need be. */
+static inline void tu_guard_note(char kind, const char *text)
+{
+    if (tu_guard_fd < 0) {
+        int p[2];
+        cr_assert_eq(pipe(p), 0, "pipe: %s", strerror(errno));
+        fflush(NULL);
+        pid_t g = fork();
+        cr_assert_geq(g, 0, "fork: %s", strerror(errno));
+        if (g == 0) {
+            close(p[1]);
+            tu_guard_main(p[0]);
+        }
+        close(p[0]);
+        /* Not inherited by the ogem children: only this process's end counts. */
+        fcntl(p[1], F_SETFD, FD_CLOEXEC);
+        tu_guard_fd = p[1];
+    }
+    char rec[256];
+    int n = snprintf(rec, sizeof rec, "%c %s\n", kind, text);
+    cr_assert(n > 0 && n < (int)sizeof rec);
+    cr_assert_eq(write(tu_guard_fd, rec, (size_t)n), (ssize_t)n);
+}
+
+/* In a process forked from a test: forget the parent's guard, so that this
+ * process gets one of its own and its death alone triggers the cleanup. */
+static inline void tu_guard_reset(void)
+{
+    if (tu_guard_fd >= 0) close(tu_guard_fd);
+    tu_guard_fd = -1;
+}
+
+static inline void tu_guard_pid(char kind, pid_t pid)
+{
+    char num[32];
+    snprintf(num, sizeof num, "%ld", (long)pid);
+    tu_guard_note(kind, num);
+}
 
 typedef struct tu_result {
     int status; /* exit code, or 128 + signal */
@@ -77,6 +193,7 @@ static inline char *tu_tmpdir(void)
     cr_assert_not_null(d, "mkdtemp failed");
     char *copy = malloc(strlen(d) + 1);
     strcpy(copy, d);
+    tu_guard_note('D', copy);
     return copy;
 }
 
@@ -90,7 +207,8 @@ static inline void tu_rm_rf(const char *dir) { nftw(dir, tu_rm_entry, 16, FTW_DE
 
 /* Starts `ogem ARGS...` (NULL-terminated) with stdout/stderr going to files
  * in tmp and the extra environment entries env ("NAME=VALUE", NULL-terminated,
- * may be NULL). Returns the child's pid. */
+ * may be NULL), in a process group of its own that the guard knows about.
+ * Returns the child's pid (= its process group). */
 static inline pid_t tu_spawn(const char *tmp, const char *const *env, const char *const *args)
 {
     const char *argv[96];
@@ -112,20 +230,47 @@ static inline pid_t tu_spawn(const char *tmp, const char *const *env, const char
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawnattr_t at;
+    posix_spawnattr_init(&at);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&at, 0);
     pid_t pid;
-    int rc = posix_spawn(&pid, OGEM_CLI_PATH, &fa, NULL, (char *const *)argv, (char *const *)envp);
+    int rc = posix_spawn(&pid, OGEM_CLI_PATH, &fa, &at, (char *const *)argv, (char *const *)envp);
+    posix_spawnattr_destroy(&at);
     posix_spawn_file_actions_destroy(&fa);
     free(out_path);
     free(err_path);
     cr_assert_eq(rc, 0, "cannot run %s: %s", OGEM_CLI_PATH, strerror(rc));
+    tu_guard_pid('P', pid);
     return pid;
+}
+
+/* Reaps a child of tu_spawn, giving up after TU_CHILD_TIMEOUT_S: then its
+ * process group is killed and the test fails. Returns the wait status. */
+static inline int tu_reap(pid_t pid)
+{
+    int ws = 0;
+    struct timespec ts = { 0, 5 * 1000 * 1000 };
+    for (long waited_ms = 0;; waited_ms += 5) {
+        pid_t got = waitpid(pid, &ws, WNOHANG);
+        if (got == pid) break;
+        cr_assert(got == 0 || (got < 0 && errno == EINTR), "waitpid: %s", strerror(errno));
+        if (waited_ms >= TU_CHILD_TIMEOUT_S * 1000L) {
+            kill(-pid, SIGKILL);
+            waitpid(pid, &ws, 0);
+            tu_guard_pid('W', pid);
+            cr_assert_fail("ogem (pid %ld) did not finish within %d s; killed", (long)pid, TU_CHILD_TIMEOUT_S);
+        }
+        nanosleep(&ts, NULL);
+    }
+    tu_guard_pid('W', pid);
+    return ws;
 }
 
 /* Waits for a child started by tu_spawn and collects its result. */
 static inline tu_result tu_wait(const char *tmp, pid_t pid)
 {
-    int ws;
-    cr_assert_eq(waitpid(pid, &ws, 0), pid);
+    int ws = tu_reap(pid);
     char *out_path = tu_path(tmp, ".stdout"), *err_path = tu_path(tmp, ".stderr");
     tu_result r;
     r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);

@@ -86,14 +86,20 @@ typedef struct ogem_metrics {
 
 typedef struct ogem_solver ogem_solver;
 
-/* Creates a solver; on failure *out is NULL and msg (if not NULL) holds one line. */
+/* Creates a solver; on failure *out is NULL and msg (if not NULL) holds one line.
+ * A message about one setting starts with its field name above and ": ", e.g.
+ * "samples: ... need 32 GiB; more than this machine's 23 GiB of memory": a
+ * request whose host buffers would exceed the machine's physical memory is
+ * refused here (OGEM_ERR_INVALID), before anything is allocated. */
 ogem_status ogem_solver_create(ogem_solver **out, const ogem_settings *s, char *msg, size_t msglen);
 void ogem_solver_destroy(ogem_solver *s);
 
 /* Last error message of this handle ("" if none). */
 const char *ogem_solver_error(const ogem_solver *s);
 
-/* Means of the whole batch, absolute coordinates, R x n x d. */
+/* Means of the whole batch, absolute coordinates, R x n x d. set_means refuses
+ * (OGEM_ERR_INVALID) means that are not finite or whose squared distance to
+ * mu* overflows a double (distances beyond about 1.3e154). */
 ogem_status ogem_solver_set_means(ogem_solver *s, const double *mu);
 ogem_status ogem_solver_get_means(const ogem_solver *s, double *mu);
 
@@ -112,7 +118,10 @@ ogem_status ogem_solver_seek(ogem_solver *s, long t);
 
 /* Evaluates the expectations at the current means with step t's samples, writes
  * the metrics of every active initialization into m[R] (may be NULL), applies
- * the update if apply != 0, and then advances t. */
+ * the update if apply != 0, and then advances t. If a loss, metric or update
+ * is NaN or Inf, or the updated means would leave set_means' range, it fails
+ * with OGEM_ERR_NUMERIC ("initialization r: ...") before changing any mean or
+ * t; so does an exact step whose means have run too far for double precision. */
 ogem_status ogem_solver_step(ogem_solver *s, int apply, ogem_metrics *m);
 
 /* Raw expectations at the current means for step t (t is not advanced):

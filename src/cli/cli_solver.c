@@ -29,7 +29,8 @@ static const struct {
     { "dim", RF_DIM },           { "components", RF_COMPONENTS }, { "weights", RF_WEIGHTS },
     { "mu_star", RF_MU_STAR },   { "inits", RF_INITS },           { "algo", RF_ALGO },
     { "eta", RF_ETA },           { "estimator", RF_ESTIMATOR },   { "samples", RF_ESTIMATOR },
-    { "data", RF_ESTIMATOR },    { "subspace", RF_SUBSPACE },     { "seed", RF_SEED },
+    { "data", RF_ESTIMATOR },    { "data_rows", RF_ESTIMATOR },   { "subspace", RF_SUBSPACE },
+    { "seed", RF_SEED },
     { "device", RF_DEVICE },     { "precision", RF_PRECISION },   { "gpu_path", RF_GPU_PATH },
     { "threads", RF_THREADS },
 };

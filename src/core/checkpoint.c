@@ -1,7 +1,12 @@
-/* checkpoint.c - a run's whole state on disk, written so that a crash at any
- * instant leaves either the previous checkpoint or the new one, never a torn
- * file: write to a temporary name, fsync it, rename over the old one, fsync
- * the directory. A trailing FNV-1a checksum catches truncated or foreign files.
+/* checkpoint.c - the checkpoint file format: a run's whole state on disk,
+ * written so that a crash at any instant leaves either the previous
+ * checkpoint or the new one, never a torn file: write to a temporary name,
+ * fsync it, rename over the old one, fsync the directory. A trailing FNV-1a
+ * checksum catches truncated or foreign files. The reader trusts no size in
+ * the header that the file is too short to hold.
+ *
+ * Nothing here touches a solver (capture and restore are checkpoint_state.c's),
+ * so the reader can be fuzzed on its own (tests/fuzz/fuzz_checkpoint.c).
  *
  * Layout (host byte order; checkpoints are for resuming on the same kind of
  * machine, not for archiving): "OGEMCKP1", fingerprint u64, step i64,
@@ -11,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include "math/checked.h"
 #include "ogem/ogem.h"
 #include "core/fsdir.h"
 
@@ -23,31 +30,6 @@ uint64_t ogem_fnv1a64(const void *data, size_t len, uint64_t h)
     if (h == 0) h = 0xcbf29ce484222325ull;
     for (size_t q = 0; q < len; q++) h = (h ^ p[q]) * 0x100000001b3ull;
     return h;
-}
-
-ogem_status ogem_checkpoint_capture(ogem_solver *s, ogem_checkpoint *ck)
-{
-    int R, n, d;
-    ogem_solver_shape(s, &R, &n, &d);
-    ck->R = R; ck->n = n; ck->d = d;
-    ck->step = ogem_solver_step_index(s);
-    ck->means = malloc(sizeof(double) * (size_t)R * n * d);
-    ck->active = malloc((size_t)R);
-    if (!ck->means || !ck->active) return OGEM_ERR_NOMEM;
-    ogem_solver_get_means(s, ck->means);
-    ogem_solver_get_active(s, ck->active);
-    return OGEM_OK;
-}
-
-ogem_status ogem_checkpoint_restore(ogem_solver *s, const ogem_checkpoint *ck)
-{
-    int R, n, d;
-    ogem_solver_shape(s, &R, &n, &d);
-    if (R != ck->R || n != ck->n || d != ck->d) return OGEM_ERR_INVALID;
-    ogem_status st = ogem_solver_set_means(s, ck->means);
-    if (!st) st = ogem_solver_set_active(s, ck->active);
-    if (!st) st = ogem_solver_seek(s, ck->step);
-    return st;
 }
 
 typedef struct sink { FILE *f; uint64_t h; int ok; } sink;
@@ -98,7 +80,7 @@ ogem_status ogem_checkpoint_write(const char *path, const ogem_checkpoint *ck, c
     put(&k, &ck->fingerprint, sizeof ck->fingerprint);
     put(&k, &step, sizeof step);
     put(&k, dims, sizeof dims);
-    put(&k, ck->means, sizeof(double) * (size_t)ck->R * ck->n * ck->d);
+    put(&k, ck->means, ogem_size_mul(sizeof(double), ogem_size_mul3(ogem_count(ck->R), ogem_count(ck->n), ogem_count(ck->d))));
     put(&k, ck->active, (size_t)ck->R);
     put(&k, &blen, sizeof blen);
     put(&k, ck->blob, ck->blob_len);
@@ -160,18 +142,27 @@ ogem_status ogem_checkpoint_read(const char *path, ogem_checkpoint *ck, char *ms
     get(&s, &ck->fingerprint, sizeof ck->fingerprint);
     get(&s, &step, sizeof step);
     get(&s, dims, sizeof dims);
+    /* What the header promises must fit in what the file still holds, checked
+     * before anything is allocated: a corrupt header must not ask for 80 GB. */
+    const size_t header = sizeof MAGIC + sizeof ck->fingerprint + sizeof step + sizeof dims;
+    struct stat fst;
+    const size_t rest = fstat(fileno(s.f), &fst) == 0 && S_ISREG(fst.st_mode) && (size_t)fst.st_size >= header
+                            ? (size_t)fst.st_size - header : 0;
+    const size_t mean_bytes =
+        ogem_size_mul(sizeof(double), ogem_size_mul3(ogem_count(dims[0]), ogem_count(dims[1]), ogem_count(dims[2])));
+    const size_t fixed_bytes = ogem_size_add(ogem_size_add(mean_bytes, ogem_count(dims[0])), sizeof blen + sizeof sum);
     int sane = s.ok && memcmp(magic, MAGIC, sizeof MAGIC) == 0 && dims[0] > 0 && dims[1] > 0 && dims[2] > 0 &&
-               step >= 0 && (double)dims[0] * dims[1] * dims[2] < 1e10;
+               step >= 0 && fixed_bytes <= rest;
     if (sane) {
         ck->R = dims[0]; ck->n = dims[1]; ck->d = dims[2]; ck->step = step;
-        ck->means = malloc(sizeof(double) * (size_t)ck->R * ck->n * ck->d);
+        ck->means = malloc(mean_bytes);
         ck->active = malloc((size_t)ck->R);
         sane = ck->means && ck->active;
         if (sane) {
-            get(&s, ck->means, sizeof(double) * (size_t)ck->R * ck->n * ck->d);
+            get(&s, ck->means, mean_bytes);
             get(&s, ck->active, (size_t)ck->R);
             get(&s, &blen, sizeof blen);
-            sane = s.ok && blen < ((uint64_t)1 << 40);
+            sane = s.ok && blen <= rest - fixed_bytes;
         }
         if (sane) {
             ck->blob_len = (size_t)blen;

@@ -9,13 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/backend.h"
-#include "ogem/ogem.h"
+#include "core/budget.h"
 #include "core/subspace.h"
+#include "cpu/host_points.h"
+#include "math/checked.h"
+#include "ogem/ogem.h"
 
 struct ogem_solver {
     ogem_settings set;            /* copy; pointers below are owned copies   */
     double *weights, *logpi, *mu_star, *data;
     int R, n, d, K;
+    size_t Rnd;                   /* R * n * d, checked at create            */
     int use_subspace;             /* lines in span{m_i - m_1} (exact, --subspace) */
     double *m;                    /* R x n x d, relative to mu*              */
     unsigned char *active;        /* R                                       */
@@ -61,8 +65,8 @@ static ogem_status validate(const ogem_settings *p, char *msg, size_t len)
         break;
     case OGEM_EST_DATA:
         if (!p->data || p->data_rows < 1) BAD("the data set is empty");
-        for (long q = 0; q < p->data_rows * p->dim; q++)
-            if (!isfinite(p->data[q])) BAD("data row %ld has a non-finite value", q / p->dim + 1);
+        for (size_t q = 0, nq = ogem_size_mul(ogem_count(p->data_rows), ogem_count(p->dim)); q < nq; q++)
+            if (!isfinite(p->data[q])) BAD("data row %zu has a non-finite value", q / (size_t)p->dim + 1);
         break;
     case OGEM_EST_EXACT:
         break;
@@ -93,38 +97,104 @@ static void *xdup(const void *p, size_t bytes)
     return q;
 }
 
+/* Element counts of the per-batch arrays, formed once with checked (saturating)
+ * arithmetic: create() sizes its allocations from them, and the memory budget
+ * adds them up, so the two cannot disagree. */
+typedef struct batch_sizes {
+    size_t R, Rn, Rnd, RnK, RdK;
+} batch_sizes;
+
+static batch_sizes batch_sizes_of(int R, int n, int d, int K, int subspace)
+{
+    batch_sizes b;
+    b.R = ogem_count(R);
+    b.Rn = ogem_size_mul(b.R, ogem_count(n));
+    b.Rnd = ogem_size_mul(b.Rn, ogem_count(d));
+    b.RnK = ogem_size_mul(b.Rn, ogem_count(K));
+    b.RdK = subspace ? ogem_size_mul3(b.R, ogem_count(d), ogem_count(K)) : 0;
+    return b;
+}
+
+/* m, xbar (Rnd); c, cond_mean (RnK); a, log_mass (Rn); Q; mean_lse; kdim; active. */
+static size_t batch_bytes(const batch_sizes *b)
+{
+    size_t doubles = ogem_size_add(ogem_size_add(ogem_size_mul(2, b->Rnd), ogem_size_mul(2, b->RnK)),
+                                   ogem_size_add(ogem_size_add(ogem_size_mul(2, b->Rn), b->RdK), b->R));
+    return ogem_size_add(ogem_size_mul(sizeof(double), doubles), ogem_size_mul(sizeof(int) + 1, b->R));
+}
+
+/* Refuses a request whose host buffers exceed the budget (budget.h): batch
+ * bytes for the arrays above, points for the samples or data the host holds.
+ * The setting blamed is the larger part; its ogem_settings name leads the
+ * message, so a front end can map it to its own option name. */
+static ogem_status check_budget(const ogem_settings *p, int K, size_t batch, size_t points, char *msg, size_t len)
+{
+    const size_t budget = ogem_host_memory_bytes(), need = ogem_size_add(batch, points);
+    if (need < OGEM_SIZE_MAX && need <= budget) return OGEM_OK;   /* OGEM_SIZE_MAX: saturated */
+    char nb[32], bb[32];
+    ogem_format_bytes(need, nb, sizeof nb);
+    ogem_format_bytes(budget, bb, sizeof bb);
+    if (!msg) return OGEM_ERR_INVALID;
+    if (points < batch)
+        snprintf(msg, len, "inits: %d initializations of %d components in dimension %d need %s; "
+                 "more than this machine's %s of memory", p->inits, p->components, p->dim, nb, bb);
+    else if (p->estimator == OGEM_EST_DATA)
+        snprintf(msg, len, "data_rows: %ld data rows of dimension %d need %s; more than this machine's %s of memory",
+                 p->data_rows, p->dim, nb, bb);
+    else
+        snprintf(msg, len, "samples: %ld samples of dimension %d need %s; more than this machine's %s of memory",
+                 p->samples, K, nb, bb);
+    return OGEM_ERR_INVALID;
+}
+
 ogem_status ogem_solver_create(ogem_solver **out, const ogem_settings *p, char *msg, size_t len)
 {
     *out = NULL;
     ogem_status st = validate(p, msg, len);
     if (st) return st;
-    ogem_solver *s = calloc(1, sizeof *s);
-    if (!s) return OGEM_ERR_NOMEM;
     const int n = p->components, d = p->dim, R = p->inits;
-    s->set = *p;
-    s->R = R; s->n = n; s->d = d;
-    s->use_subspace = p->subspace || p->estimator == OGEM_EST_EXACT;
-    if (s->use_subspace) {
+    const int use_subspace = p->subspace || p->estimator == OGEM_EST_EXACT;
+    int K = d;
+    if (use_subspace) {
         int k = n - 1 < d ? n - 1 : d;
         if (p->estimator == OGEM_EST_EXACT && k > 2) k = 2;
-        s->K = k < 1 ? 1 : k;   /* a zero-width point set is awkward; an unused column is free */
-    } else {
-        s->K = d;
+        K = k < 1 ? 1 : k;   /* a zero-width point set is awkward; an unused column is free */
     }
-    const size_t Rn = (size_t)R * n, K = (size_t)s->K;
+    ogem_point_spec spec = {.kind = p->estimator, .N = p->samples, .K = K, .seed = p->seed,
+                            .precision = p->precision, .gpu_path = p->gpu_path, .threads = p->threads};
+    if (p->estimator == OGEM_EST_DATA) spec.N = p->data_rows;
+    ogem_device dev = p->device;
+    if (dev == OGEM_DEVICE_AUTO) dev = ogem_gpu_count() > 0 ? OGEM_DEVICE_GPU : OGEM_DEVICE_CPU;
+
+    /* The budget before the first allocation: the solver's own arrays, its
+     * centred copy of the data, and the points a CPU backend holds (a GPU
+     * holds them in device memory, which its backend checks). */
+    const batch_sizes bs = batch_sizes_of(R, n, d, K, use_subspace);
+    const size_t data_bytes = p->estimator == OGEM_EST_DATA
+                                  ? ogem_size_mul3(sizeof(double), ogem_count(p->data_rows), ogem_count(d)) : 0;
+    const size_t point_bytes = ogem_size_add(data_bytes, dev == OGEM_DEVICE_CPU ? ogem_host_points_bytes(&spec) : 0);
+    st = check_budget(p, K, batch_bytes(&bs), point_bytes, msg, len);
+    if (st) return st;
+
+    ogem_solver *s = calloc(1, sizeof *s);
+    if (!s) return OGEM_ERR_NOMEM;
+    s->set = *p;
+    s->R = R; s->n = n; s->d = d; s->K = K;
+    s->Rnd = bs.Rnd;
+    s->use_subspace = use_subspace;
     s->weights = xdup(p->weights, sizeof(double) * n);
     s->logpi = malloc(sizeof(double) * n);
     s->mu_star = calloc(d, sizeof(double));
-    s->m = calloc(Rn * d, sizeof(double));
-    s->active = malloc(R);
-    s->a = malloc(sizeof(double) * Rn);
-    s->c = calloc(Rn * K, sizeof(double));
-    s->kdim = calloc(R, sizeof(int));
-    s->Q = s->use_subspace ? calloc((size_t)R * d * K, sizeof(double)) : NULL;
-    s->log_mass = malloc(sizeof(double) * Rn);
-    s->cond_mean = malloc(sizeof(double) * Rn * K);
-    s->mean_lse = malloc(sizeof(double) * R);
-    s->xbar = malloc(sizeof(double) * Rn * d);
+    s->m = calloc(bs.Rnd, sizeof(double));
+    s->active = malloc(bs.R);
+    s->a = malloc(ogem_size_mul(sizeof(double), bs.Rn));
+    s->c = calloc(bs.RnK, sizeof(double));
+    s->kdim = calloc(bs.R, sizeof(int));
+    s->Q = s->use_subspace ? calloc(bs.RdK, sizeof(double)) : NULL;
+    s->log_mass = malloc(ogem_size_mul(sizeof(double), bs.Rn));
+    s->cond_mean = malloc(ogem_size_mul(sizeof(double), bs.RnK));
+    s->mean_lse = malloc(ogem_size_mul(sizeof(double), bs.R));
+    s->xbar = malloc(ogem_size_mul(sizeof(double), bs.Rnd));
     if (!s->weights || !s->logpi || !s->mu_star || !s->m || !s->active || !s->a || !s->c || !s->kdim ||
         (s->use_subspace && !s->Q) || !s->log_mass || !s->cond_mean || !s->mean_lse || !s->xbar) {
         ogem_solver_destroy(s);
@@ -135,13 +205,11 @@ ogem_status ogem_solver_create(ogem_solver **out, const ogem_settings *p, char *
     if (p->mu_star) memcpy(s->mu_star, p->mu_star, sizeof(double) * d);
     s->set.weights = s->weights;
     s->set.mu_star = s->mu_star;
-    memset(s->active, 1, R);
+    memset(s->active, 1, bs.R);
 
-    ogem_point_spec spec = {.kind = p->estimator, .N = p->samples, .K = s->K, .seed = p->seed,
-                            .precision = p->precision, .gpu_path = p->gpu_path, .threads = p->threads};
     if (p->estimator == OGEM_EST_DATA) {
         /* Centre the data on mu* once; the NLL's constant part is fixed too. */
-        s->data = malloc(sizeof(double) * (size_t)p->data_rows * d);
+        s->data = malloc(data_bytes);
         if (!s->data) { ogem_solver_destroy(s); return OGEM_ERR_NOMEM; }
         double sq = 0.0;
         for (long j = 0; j < p->data_rows; j++)
@@ -151,7 +219,6 @@ ogem_status ogem_solver_create(ogem_solver **out, const ogem_settings *p, char *
                 sq += z * z;
             }
         s->data_const = 0.5 * d * log(2.0 * 3.14159265358979323846) + 0.5 * sq / (double)p->data_rows;
-        spec.N = p->data_rows;
         spec.data = s->data;
         s->set.data = s->data;
     } else {
@@ -159,8 +226,6 @@ ogem_status ogem_solver_create(ogem_solver **out, const ogem_settings *p, char *
         s->set.data_rows = 0;
     }
 
-    ogem_device dev = p->device;
-    if (dev == OGEM_DEVICE_AUTO) dev = ogem_gpu_count() > 0 ? OGEM_DEVICE_GPU : OGEM_DEVICE_CPU;
     st = dev == OGEM_DEVICE_GPU ? ogem_backend_gpu_create(&s->be, &spec, msg, len)
                                 : ogem_backend_cpu_create(&s->be, &spec, msg, len);
     if (st) { ogem_solver_destroy(s); return st; }
@@ -168,20 +233,35 @@ ogem_status ogem_solver_create(ogem_solver **out, const ogem_settings *p, char *
     return OGEM_OK;
 }
 
+/* Means are accepted when every squared distance |mu_i - mu*|^2 is a finite
+ * double (distances below about 1.3e154): each step forms it, in the scores
+ * a_i = log pi_i - |m_i|^2 / 2 and in the metrics, so a mean beyond that
+ * would make every later number inf or NaN. The check is the same one a step
+ * applies to the means it produces (ogem_solver_step). */
 ogem_status ogem_solver_set_means(ogem_solver *s, const double *mu)
 {
-    const size_t total = (size_t)s->R * s->n * s->d;
-    for (size_t q = 0; q < total; q++)
+    const int n = s->n, d = s->d;
+    for (size_t q = 0; q < s->Rnd; q++)
         if (!isfinite(mu[q]))
             return fail(s, OGEM_ERR_INVALID, "initial means must be finite");
-    for (size_t q = 0; q < total; q++) s->m[q] = mu[q] - s->mu_star[q % s->d];
+    for (size_t q = 0; q < s->Rnd; q += (size_t)d) {
+        double sq = 0.0;
+        for (int k = 0; k < d; k++) sq += (mu[q + k] - s->mu_star[k]) * (mu[q + k] - s->mu_star[k]);
+        if (!isfinite(sq)) {
+            const size_t ri = q / (size_t)d;
+            snprintf(s->err, sizeof s->err,
+                     "initialization %zu, component %zu: the mean is too far from mu* (its squared distance "
+                     "overflows a double; distances must stay below about 1.3e154)", ri / (size_t)n, ri % (size_t)n);
+            return OGEM_ERR_INVALID;
+        }
+    }
+    for (size_t q = 0; q < s->Rnd; q++) s->m[q] = mu[q] - s->mu_star[q % s->d];
     return OGEM_OK;
 }
 
 ogem_status ogem_solver_get_means(const ogem_solver *s, double *mu)
 {
-    const size_t total = (size_t)s->R * s->n * s->d;
-    for (size_t q = 0; q < total; q++) mu[q] = s->m[q] + s->mu_star[q % s->d];
+    for (size_t q = 0; q < s->Rnd; q++) mu[q] = s->m[q] + s->mu_star[q % s->d];
     return OGEM_OK;
 }
 
@@ -291,39 +371,94 @@ static double loss_of(const ogem_solver *s, int r)
     return s->set.estimator == OGEM_EST_DATA ? s->data_const + L : L;
 }
 
+/* The update's factor for component ri = r n + i: gem moves m_i by
+ * f (xbar_i - m_i) with f = eta E[psi_i], em all the way (f = 1). Returns 0
+ * for a component without any mass at all: nothing moves it. */
+static int has_mass(const ogem_solver *s, size_t ri) { return s->log_mass[ri] > -INFINITY; }
+
+static int update_factor(const ogem_solver *s, size_t ri, double *f)
+{
+    if (!has_mass(s, ri)) return 0;
+    *f = s->set.algo == OGEM_ALGO_GEM ? s->set.eta * exp(s->log_mass[ri]) : 1.0;
+    return 1;
+}
+
+/* "inf", "-inf" or "NaN", for messages about a non-finite value. */
+static const char *nonfinite_name(double v) { return isnan(v) ? "NaN" : v > 0 ? "inf" : "-inf"; }
+
+/* Metrics of initialization r at its current means, and the update a step
+ * takes, checked: every one of them finite, and the means after the update
+ * still within set_means' range, so that a step either succeeds with numbers
+ * a caller can trust or fails before touching any mean. The updated means go
+ * into xbar (which the update consumes, and the next evaluation refills), so
+ * applying them is a copy. O(n d) per initialization, next to O(N n K) for
+ * the expectations. */
+static ogem_status step_metrics(ogem_solver *s, int r, ogem_metrics *out)
+{
+    const int n = s->n, d = s->d;
+    const double *m = s->m + (size_t)r * n * d;
+    double maxd = 0.0, md2 = 0.0, upd2 = 0.0;
+    const char *what = NULL;
+    double bad = 0.0;
+    int bad_i = -1;
+    for (int i = 0; i < n; i++) {
+        double sq = 0.0;
+        for (int k = 0; k < d; k++) sq += m[i * d + k] * m[i * d + k];
+        maxd = fmax(maxd, sqrt(sq));
+        md2 += s->weights[i] * sq;
+    }
+    for (int i = 0; i < n && !what; i++) {
+        const size_t ri = (size_t)r * n + i;
+        const double *mi = m + (size_t)i * d;
+        double *xb = s->xbar + ri * d;
+        if (isnan(s->log_mass[ri])) { what = "log-mass E[psi] of component"; bad = s->log_mass[ri]; bad_i = i; break; }
+        double f, after = 0.0;
+        if (!update_factor(s, ri, &f)) continue;
+        for (int k = 0; k < d; k++) {
+            const double delta = f * (xb[k] - mi[k]);
+            upd2 += delta * delta;
+            xb[k] = mi[k] + delta;   /* the mean after the update */
+            after += xb[k] * xb[k];
+        }
+        if (!isfinite(upd2)) { what = "update of component"; bad = upd2; bad_i = i; }
+        else if (!isfinite(after)) { what = "squared distance to mu* after the update of component"; bad = after; bad_i = i; }
+    }
+    const double loss = loss_of(s, r);
+    if (!what && !isfinite(loss)) { what = "loss"; bad = loss; }
+    if (!what && !isfinite(md2)) { what = "mean squared distance to mu*"; bad = md2; }
+    if (what) {
+        const char *hint = s->set.algo == OGEM_ALGO_GEM ? "; a smaller eta may keep it stable" : "";
+        if (bad_i >= 0)
+            snprintf(s->err, sizeof s->err, "initialization %d: the %s %d is %s (the iteration has broken down%s)",
+                     r, what, bad_i, nonfinite_name(bad), hint);
+        else
+            snprintf(s->err, sizeof s->err, "initialization %d: the %s is %s (the iteration has broken down%s)", r,
+                     what, nonfinite_name(bad), hint);
+        return OGEM_ERR_NUMERIC;
+    }
+    *out = (ogem_metrics){.loss = loss, .max_dist = maxd, .mean_dist2 = md2, .update_norm = sqrt(upd2)};
+    return OGEM_OK;
+}
+
 ogem_status ogem_solver_step(ogem_solver *s, int apply, ogem_metrics *met)
 {
     ogem_status st = evaluate(s);
     if (st) return st;
     const int n = s->n, d = s->d;
+    /* All checks before any update: a failing step changes no mean. */
     for (int r = 0; r < s->R; r++) {
         if (!s->active[r]) continue;
-        double *m = s->m + (size_t)r * n * d;
-        double maxd = 0.0, md2 = 0.0, upd2 = 0.0;
+        ogem_metrics one;
+        st = step_metrics(s, r, &one);
+        if (st) return st;
+        if (met) met[r] = one;
+    }
+    for (int r = 0; apply && r < s->R; r++) {
+        if (!s->active[r]) continue;
         for (int i = 0; i < n; i++) {
-            double sq = 0.0;
-            for (int k = 0; k < d; k++) sq += m[i * d + k] * m[i * d + k];
-            maxd = fmax(maxd, sqrt(sq));
-            md2 += s->weights[i] * sq;
+            const size_t ri = (size_t)r * n + i;
+            if (has_mass(s, ri)) memcpy(s->m + ri * d, s->xbar + ri * d, sizeof(double) * d);
         }
-        for (int i = 0; i < n; i++) {
-            const double lm = s->log_mass[(size_t)r * n + i];
-            const double *xb = s->xbar + ((size_t)r * n + i) * d;
-            double *mi = m + (size_t)i * d;
-            if (!(lm > -INFINITY)) continue;   /* no mass at all: nothing moves it */
-            const double f = s->set.algo == OGEM_ALGO_GEM ? s->set.eta * exp(lm) : 1.0;
-            for (int k = 0; k < d; k++) {
-                double delta = f * (xb[k] - mi[k]);
-                upd2 += delta * delta;
-                if (apply) mi[k] += delta;
-            }
-        }
-        double loss = loss_of(s, r);
-        if (!isfinite(loss) || !isfinite(upd2)) {
-            snprintf(s->err, sizeof s->err, "non-finite loss or update at step %ld, initialization %d", s->step, r);
-            return OGEM_ERR_NUMERIC;
-        }
-        if (met) met[r] = (ogem_metrics){.loss = loss, .max_dist = maxd, .mean_dist2 = md2, .update_norm = sqrt(upd2)};
     }
     s->step++;
     return OGEM_OK;

@@ -48,25 +48,28 @@ static int quad_buf_reserve(quad_buf *q, int cap)
     return q->nodes && q->nt && q->logw ? 0 : -1;
 }
 
+enum { EXACT_UNSUPPORTED = -1, EXACT_NOMEM = -2, EXACT_NO_RULE = -3 };
+
 /* One initialization of the exact estimator: build its quadrature rule in its
  * own k-dimensional subspace, then evaluate it like a weighted point set with
- * the same kernel as the samples. Returns -1 when no rule exists (k > 2, too
- * many components) and -2 when out of memory. */
+ * the same kernel as the samples. Returns EXACT_UNSUPPORTED when the rule's
+ * kind does not exist (k > 2, too many components), EXACT_NO_RULE when the
+ * builder fails on these lines (a table overflows), EXACT_NOMEM. */
 static int eval_exact_one(int n, int K, int k, const double *a, const double *c, ogem_eval_scratch *ws,
                           quad_buf *qb, double *log_mass, double *cond_mean, double *mean_lse)
 {
-    if (k > 2 || n > OGEM_QUAD_MAX_LINES) return -1;
+    if (k > 2 || n > OGEM_QUAD_MAX_LINES) return EXACT_UNSUPPORTED;
     double ck[2 * OGEM_QUAD_MAX_LINES], cm[2 * OGEM_QUAD_MAX_LINES];   /* n x k slopes, conditional means */
     for (int i = 0; i < n; i++)
         for (int q = 0; q < k; q++) ck[i * k + q] = c[(size_t)i * K + q];
-    if (quad_buf_reserve(qb, 1024)) return -2;
+    if (quad_buf_reserve(qb, 1024)) return EXACT_NOMEM;
     int P = ogem_quad_rule(k, n, a, ck, qb->nodes, qb->logw, qb->cap);
     if (P < 0) {                       /* maybe only too small a buffer: count, grow, retry */
         int need = ogem_quad_rule(k, n, a, ck, NULL, NULL, 0);
-        if (need <= 0) return -1;
-        if (quad_buf_reserve(qb, need)) return -2;
+        if (need <= 0) return EXACT_NO_RULE;
+        if (quad_buf_reserve(qb, need)) return EXACT_NOMEM;
         P = ogem_quad_rule(k, n, a, ck, qb->nodes, qb->logw, qb->cap);
-        if (P <= 0) return -1;
+        if (P <= 0) return EXACT_NO_RULE;
     }
     for (int j = 0; j < P; j++)
         for (int q = 0; q < k; q++) qb->nt[(size_t)q * P + j] = qb->nodes[(size_t)j * k + q];
@@ -76,12 +79,46 @@ static int eval_exact_one(int n, int K, int k, const double *a, const double *c,
     return 0;
 }
 
+/* The status and message for initialization r whose rule failed with rc.
+ * When the builder fails, the scores tell why: a_i = log pi_i - |m_i|^2 / 2,
+ * and once some |a_i| reaches 2^52 its rounding is 1 or more, so the log
+ * densities have no digit left below the units and no rule can resolve them
+ * (the builder's tables overflow from about there on). That happens only when
+ * the means have run away, which is a numerical failure of the iteration, not
+ * a request the estimator cannot do. */
+static ogem_status exact_failure(ogem_backend *b, const ogem_lines *L, int r, int rc)
+{
+    const int n = L->n, k = L->k ? L->k[r] : L->K;
+    double amax = 0.0;
+    for (int i = 0; i < n; i++) amax = fmax(amax, fabs(L->a[(size_t)r * n + i]));
+    if (rc == EXACT_NO_RULE && amax >= 0x1p52) {
+        snprintf(b->err, sizeof b->err,
+                 "initialization %d: its means are about %.2g from mu*, too far for exact quadrature "
+                 "(the log-densities -|mu_i - mu*|^2/2 have no digit left below 1 in double precision): "
+                 "the iteration has diverged", r, sqrt(2.0 * amax));
+        return OGEM_ERR_NUMERIC;
+    }
+    if (rc == EXACT_NO_RULE)
+        snprintf(b->err, sizeof b->err,
+                 "estimator: exact quadrature has no rule for initialization %d: its %d components in %d direction%s "
+                 "of difference need more panels than the rule's tables hold; use the qmc estimator with subspace "
+                 "sampling",
+                 r, n, k, k == 1 ? "" : "s");
+    else
+        snprintf(b->err, sizeof b->err,
+                 "estimator: exact quadrature has no rule for initialization %d: it handles at most %d components "
+                 "whose means span at most 2 directions of difference (here %d and %d); use the qmc estimator with "
+                 "subspace sampling",
+                 r, OGEM_QUAD_MAX_LINES, n, k);
+    return OGEM_ERR_UNSUPPORTED;
+}
+
 static ogem_status cpu_eval(ogem_backend *b, const ogem_lines *L, ogem_moments *out)
 {
     cpu_backend *cb = (cpu_backend *)b;
     const int n = L->n, K = L->K;
     const int exact = cb->pts.kind == OGEM_EST_EXACT;
-    int failed = 0, failed_r = -1;
+    int failed = 0, failed_r = -1, failed_rc = 0;
     /* No more threads than initializations with work: an idle OpenMP thread
      * still costs a wake-up per step, which dominates small exact steps. */
     int active = 0;
@@ -105,8 +142,13 @@ static ogem_status cpu_eval(ogem_backend *b, const ogem_lines *L, ogem_moments *
             if (exact) {
                 int rc = eval_exact_one(n, K, L->k ? L->k[r] : K, a, c, &ws, &qb, lm, cm, out->mean_lse + r);
                 if (rc) {
+                    /* The lowest failing r, whatever the thread timing. */
 #pragma omp critical(ogem_cpu_fail)
-                    if (!failed) { failed = rc == -2 ? 1 : 2; failed_r = r; }
+                    if (failed != 1 && (!failed || r < failed_r)) {
+                        failed = rc == EXACT_NOMEM ? 1 : 2;
+                        failed_r = r;
+                        failed_rc = rc;
+                    }
                 }
             } else {
                 ogem_eval_lines(n, K, a, c, cb->pts.pt, cb->pts.N, cb->pts.N, NULL, &ws, lm, cm, out->mean_lse + r);
@@ -119,13 +161,7 @@ static ogem_status cpu_eval(ogem_backend *b, const ogem_lines *L, ogem_moments *
         snprintf(b->err, sizeof b->err, "out of memory in the CPU backend");
         return OGEM_ERR_NOMEM;
     }
-    if (failed == 2) {
-        snprintf(b->err, sizeof b->err,
-                 "estimator: exact quadrature has no rule for initialization %d (%d components whose means span %d "
-                 "directions of difference; it handles at most 2 directions and %d components); "
-                 "use the qmc estimator with subspace sampling", failed_r, n, L->k ? L->k[failed_r] : K, OGEM_QUAD_MAX_LINES);
-        return OGEM_ERR_UNSUPPORTED;
-    }
+    if (failed == 2) return exact_failure(b, L, failed_r, failed_rc);
     return OGEM_OK;
 }
 

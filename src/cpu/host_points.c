@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cpu/host_points.h"
+#include "math/checked.h"
 #include "math/sample_math.h"
 
 #define CURAND_TRY(call)                                                              \
@@ -26,7 +27,7 @@ static ogem_status fail_nomem(char *msg, size_t len)
 static ogem_status draw_fixed(ogem_host_points *hp, char *msg, size_t len)
 {
     long count = ogem_fixed_draw_count(hp->N, hp->K);
-    double *buf = malloc(sizeof(double) * (size_t)count);
+    double *buf = malloc(ogem_size_mul(sizeof(double), ogem_count(count)));
     if (!buf) return fail_nomem(msg, len);
     curandGenerator_t g;
     if (curandCreateGeneratorHost(&g, CURAND_RNG_PSEUDO_PHILOX4_32_10) != CURAND_STATUS_SUCCESS) {
@@ -44,7 +45,7 @@ static ogem_status draw_fixed(ogem_host_points *hp, char *msg, size_t len)
         if (msg) snprintf(msg, len, "cuRAND host generator failed drawing fixed samples (status %d)", (int)st);
         return OGEM_ERR_CURAND;
     }
-    memcpy(hp->p, buf, sizeof(double) * (size_t)hp->N * hp->K);
+    memcpy(hp->p, buf, sizeof(double) * hp->nk);
     free(buf);
     return OGEM_OK;
 }
@@ -56,6 +57,26 @@ static void transpose(ogem_host_points *hp)
         for (int k = 0; k < hp->K; k++) hp->pt[(size_t)k * hp->N + j] = hp->p[(size_t)j * hp->K + k];
 }
 
+/* Values in one mc group's draw: count values per step, group_steps steps. */
+static size_t mc_draw_len(long N, int K)
+{
+    return ogem_size_mul(ogem_count(ogem_mc_draw_count(N, K)), ogem_count(ogem_mc_group_steps(N, K)));
+}
+
+size_t ogem_host_points_bytes(const ogem_point_spec *spec)
+{
+    if (spec->kind == OGEM_EST_EXACT) return 0;
+    const size_t nk = ogem_size_mul(ogem_count(spec->N), ogem_count(spec->K));
+    size_t extra;   /* beyond p and pt */
+    switch (spec->kind) {
+    case OGEM_EST_MC: extra = ogem_size_mul(sizeof(double), mc_draw_len(spec->N, spec->K)); break;
+    case OGEM_EST_FIXED: extra = ogem_size_mul(sizeof(double), ogem_count(ogem_fixed_draw_count(spec->N, spec->K))); break;
+    case OGEM_EST_QMC: extra = ogem_size_mul(sizeof(unsigned long long), nk); break;
+    default: extra = 0; break;
+    }
+    return ogem_size_add(ogem_size_mul3(2, sizeof(double), nk), extra);
+}
+
 ogem_status ogem_host_points_init(ogem_host_points *hp, const ogem_point_spec *spec, char *msg, size_t len)
 {
     memset(hp, 0, sizeof *hp);
@@ -65,13 +86,15 @@ ogem_status ogem_host_points_init(ogem_host_points *hp, const ogem_point_spec *s
     hp->seed = spec->seed;
     hp->current_step = -1;
     if (spec->kind == OGEM_EST_EXACT) return OGEM_OK;       /* quadrature: no points */
-    hp->p = malloc(sizeof(double) * (size_t)hp->N * hp->K);
-    hp->pt = malloc(sizeof(double) * (size_t)hp->N * hp->K);
+    hp->nk = ogem_size_mul(ogem_count(hp->N), ogem_count(hp->K));
+    /* A saturated nk makes these mallocs fail rather than wrap (checked.h). */
+    hp->p = malloc(ogem_size_mul(sizeof(double), hp->nk));
+    hp->pt = malloc(ogem_size_mul(sizeof(double), hp->nk));
     if (!hp->p || !hp->pt) return fail_nomem(msg, len);
 
     switch (spec->kind) {
     case OGEM_EST_DATA:
-        memcpy(hp->p, spec->data, sizeof(double) * (size_t)hp->N * hp->K);
+        memcpy(hp->p, spec->data, sizeof(double) * hp->nk);
         transpose(hp);
         return OGEM_OK;
     case OGEM_EST_FIXED: {
@@ -81,19 +104,20 @@ ogem_status ogem_host_points_init(ogem_host_points *hp, const ogem_point_spec *s
     }
     case OGEM_EST_MC:
         hp->group_steps = ogem_mc_group_steps(hp->N, hp->K);
-        hp->draw = malloc(sizeof(double) * (size_t)(ogem_mc_draw_count(hp->N, hp->K) * hp->group_steps));
+        hp->draw_len = mc_draw_len(hp->N, hp->K);
+        hp->draw = malloc(ogem_size_mul(sizeof(double), hp->draw_len));
         if (!hp->draw) return fail_nomem(msg, len);
         CURAND_TRY(curandCreateGeneratorHost(&hp->gen, CURAND_RNG_PSEUDO_PHILOX4_32_10));
         CURAND_TRY(curandSetGeneratorOrdering(hp->gen, CURAND_ORDERING_PSEUDO_DEFAULT));
         hp->group = -1;
         return OGEM_OK;
     case OGEM_EST_QMC: {
-        hp->sobol = malloc(sizeof(unsigned long long) * (size_t)hp->N * hp->K);
+        hp->sobol = malloc(ogem_size_mul(sizeof(unsigned long long), hp->nk));
         if (!hp->sobol) return fail_nomem(msg, len);
         curandGenerator_t g;
         CURAND_TRY(curandCreateGeneratorHost(&g, CURAND_RNG_QUASI_SCRAMBLED_SOBOL64));
         curandStatus_t st = curandSetQuasiRandomGeneratorDimensions(g, (unsigned)hp->K);
-        if (!st) st = curandGenerateLongLong(g, hp->sobol, (size_t)hp->N * hp->K);
+        if (!st) st = curandGenerateLongLong(g, hp->sobol, hp->nk);
         curandDestroyGenerator(g);
         if (st) {
             if (msg) snprintf(msg, len, "cuRAND Sobol generator failed (status %d)", (int)st);
@@ -111,17 +135,18 @@ ogem_status ogem_host_points_init(ogem_host_points *hp, const ogem_point_spec *s
 ogem_status ogem_host_points_prepare(ogem_host_points *hp, long step, char *msg, size_t len)
 {
     if (hp->kind == OGEM_EST_MC && step != hp->current_step) {
-        const long count = ogem_mc_draw_count(hp->N, hp->K), half = (hp->N / 2) * hp->K;
+        /* Both fit: init allocated draw_len and nk values. */
+        const size_t count = (size_t)ogem_mc_draw_count(hp->N, hp->K), half = hp->nk / 2;
         const long group = step / hp->group_steps;
         if (group != hp->group) {
             CURAND_TRY(curandSetPseudoRandomGeneratorSeed(hp->gen, ogem_mc_group_seed(hp->seed, group)));
             CURAND_TRY(curandSetGeneratorOffset(hp->gen, 0));
-            CURAND_TRY(curandGenerateNormalDouble(hp->gen, hp->draw, (size_t)(count * hp->group_steps), 0.0, 1.0));
+            CURAND_TRY(curandGenerateNormalDouble(hp->gen, hp->draw, hp->draw_len, 0.0, 1.0));
             hp->group = group;
         }
         const double *slice = hp->draw + (size_t)(step % hp->group_steps) * count;
         /* antithetic pairs: rows N/2 + j are the negated rows j */
-        for (long q = 0; q < half; q++) {
+        for (size_t q = 0; q < half; q++) {
             hp->p[q] = slice[q];
             hp->p[half + q] = -slice[q];
         }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cpu/lines_eval.h"
+#include "math/checked.h"
 #include "math/sample_math.h"
 
 /* Scratch layout, in doubles (C = OGEM_CHUNK):
@@ -22,11 +23,12 @@
  * MX, SUM, L, W, LW[C]; m, s0[n]; s1[n*K]; t1[K]. */
 int ogem_eval_scratch_init(ogem_eval_scratch *ws, int n, int K)
 {
-    size_t C = OGEM_CHUNK;
-    size_t len = 2 * (size_t)n * C + 5 * C + 2 * (size_t)n + (size_t)n * K + K;
+    const size_t C = OGEM_CHUNK, nn = ogem_count(n), kk = ogem_count(K);
+    size_t len = ogem_size_add(ogem_size_mul3(2, nn, C), 5 * C);
+    len = ogem_size_add(len, ogem_size_add(ogem_size_mul(2, nn), ogem_size_mul(ogem_size_add(nn, 1), kk)));
     ws->n = n;
     ws->K = K;
-    ws->buf = malloc(len * sizeof(double));
+    ws->buf = malloc(ogem_size_mul(len, sizeof(double)));
     return ws->buf ? 0 : -1;
 }
 

@@ -1,5 +1,6 @@
-/* csv_read.c - the numeric CSV reader declared in csv_read.h. */
-#define _POSIX_C_SOURCE 200809L
+/* csv_read.c - the numeric CSV reader declared in csv_read.h. Lines come
+ * from the bounded reader (text_read.h): a line is at most 1 MiB, the file at
+ * most 16 GiB, and a NUL byte ends the read. */
 #include "util/csv_read.h"
 
 #include <errno.h>
@@ -8,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "math/checked.h"
+#include "util/text_read.h"
 
 static void set_msg(char *msg, size_t msglen, const char *fmt, ...)
 {
@@ -48,10 +52,10 @@ static int grow(growing *g)
 {
     if (g->rows < g->cap_rows) return 1;
     long cap = g->cap_rows ? g->cap_rows * 2 : 256;
-    double *v = realloc(g->values, (size_t)cap * (size_t)g->cols * sizeof *v);
+    double *v = realloc(g->values, ogem_size_mul3(ogem_count(cap), ogem_count(g->cols), sizeof *v));
     if (!v) return 0;
     g->values = v;
-    long *l = realloc(g->lines, (size_t)cap * sizeof *l);
+    long *l = realloc(g->lines, ogem_size_mul(ogem_count(cap), sizeof *l));
     if (!l) return 0;
     g->lines = l;
     g->cap_rows = cap;
@@ -108,39 +112,23 @@ ogem_status ogem_csv_read(const char *path, const ogem_csv_options *opt, ogem_cs
     memset(out, 0, sizeof *out);
     if (msg && msglen) msg[0] = '\0';
 
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        set_msg(msg, msglen, "%s: cannot open: %s", path, strerror(errno));
-        return OGEM_ERR_IO;
-    }
+    ogem_text_reader rd;
+    ogem_status st = ogem_text_open(&rd, path, OGEM_TEXT_MAX_DATA, msg, msglen);
+    if (st) return st;
 
     growing g = { NULL, NULL, 0, 0, opt->cols };
-    char *line = NULL;
-    size_t cap = 0;
-    long lineno = 0;
     int need_header = opt->header;
-    ogem_status st = OGEM_OK;
     double *row = NULL;
 
     for (;;) {
-        errno = 0;
-        ssize_t got = getline(&line, &cap, f);
-        if (got < 0) {
-            if (ferror(f)) {
-                set_msg(msg, msglen, "%s: read error: %s", path, strerror(errno ? errno : EIO));
-                st = OGEM_ERR_IO;
-            }
-            break;
-        }
-        lineno++;
-        if ((size_t)got != strlen(line)) {
-            set_msg(msg, msglen, "%s:%ld: NUL byte in line (not a text file?)", path, lineno);
-            st = OGEM_ERR_PARSE;
-            break;
-        }
+        char *line;
+        size_t got;
+        int more = ogem_text_next(&rd, &line, &got, &st, msg, msglen);
+        if (more <= 0) break;
+        const long lineno = rd.lineno;
         char *s = line;
         if (lineno == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0) s += 3; /* UTF-8 BOM */
-        while (got > 0 && (line[got - 1] == '\n' || line[got - 1] == '\r')) line[--got] = '\0';
+        while (got > 0 && line[got - 1] == '\r') line[--got] = '\0';
         const char *first = s;
         while (*first && is_blank(*first)) first++;
         if (*first == '\0' || *first == '#') continue;
@@ -172,8 +160,7 @@ ogem_status ogem_csv_read(const char *path, const ogem_csv_options *opt, ogem_cs
         g.lines[g.rows++] = lineno;
     }
     free(row);
-    free(line);
-    fclose(f);
+    ogem_text_close(&rd);
 
     if (st == OGEM_OK && g.rows == 0 && !opt->allow_empty) {
         set_msg(msg, msglen, "%s: no data rows", path);

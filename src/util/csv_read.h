@@ -8,7 +8,8 @@
  *
  * Library code: no printing. Every problem is reported in msg as one line
  * starting with "PATH:LINE: " (or "PATH: " when it concerns the whole file):
- * a malformed or empty field, a wrong number of columns, NaN or Inf.
+ * a malformed or empty field, a wrong number of columns, NaN or Inf, and the
+ * limits of text_read.h (a line over 1 MiB, a file over 16 GiB, a NUL byte).
  */
 #ifndef OGEM_CSV_READ_H
 #define OGEM_CSV_READ_H

@@ -1,0 +1,289 @@
+/*
+ * test_cli_hardening.c - the reliability review's reproductions, run through
+ * the built `ogem` as a user would: sizes past the memory (D1), inf and NaN
+ * (D6), a diverging exact run (D7), endless or binary input files (D8), a
+ * commit that fails halfway (D2), temporaries of killed runs (D5), and a test
+ * killed by its timeout (D12). Each failed before its fix.
+ */
+#define _XOPEN_SOURCE 700 /* mkdtemp, nftw */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli_test_util.h"
+
+/* ---- D1: sizes ------------------------------------------------------------------ */
+
+#define SIZE_TEST(name, spec)                                                                          \
+    Test(cli_limits, name)                                                                             \
+    {                                                                                                  \
+        char *tmp = tu_tmpdir(), *out = tu_path(tmp, "o");                                             \
+        const char *args[] = { "run", "--device", "cpu", "--inits", "2", "--steps", "2", "--estimator", \
+                               spec, "--out", out, NULL };                                             \
+        tu_expect_bad_input(tmp, out, args, "--estimator: ");   /* the flag, mapped from "samples: " */ \
+        tu_rm_rf(tmp);                                                                                 \
+        free(out);                                                                                     \
+        free(tmp);                                                                                     \
+    }
+
+/* Each crashed with SIGSEGV (heap overflow in the point buffers). */
+SIZE_TEST(fixed_2_60, "fixed:1152921504606846976")
+SIZE_TEST(qmc_2_60, "qmc:1152921504606846976")
+SIZE_TEST(mc_2_61, "mc:2305843009213693952")
+SIZE_TEST(mc_past_memory, "mc:200000000000")
+
+/* ---- D6, D7: numerical breakdown ------------------------------------------------- */
+
+/* A failed run: exit 1, one line on stderr containing needle, no stdout, and
+ * nothing written at out. */
+static void expect_failure(const char *tmp, const char *out, const char *const *args, const char *needle)
+{
+    tu_result r = tu_run(tmp, args);
+    cr_expect_eq(r.status, 1, "exit %d, expected 1; stderr: %s", r.status, r.err);
+    cr_expect_eq(tu_count_lines(r.err), 1, "expected one line on stderr, got: [%s]", r.err);
+    cr_expect_not_null(strstr(r.err, needle), "stderr lacks '%s': %s", needle, r.err);
+    cr_expect_eq(strlen(r.out), 0, "unexpected stdout: %s", r.out);
+    cr_expect_eq(tu_dir_entries(out), 0, "--out %s is not empty", out);
+    tu_free_result(&r);
+}
+
+/* far:1:1e300 exited 0 with inf in every distance and -nan in aggregate.csv. */
+Test(cli_numeric, means_too_far_are_refused)
+{
+    static const char *const est[] = { "exact", "mc:64", "qmc:64", "fixed:64" };
+    char *tmp = tu_tmpdir(), *out = tu_path(tmp, "o");
+    for (int e = 0; e < 4; e++) {
+        const char *args[] = { "run", "--device", "cpu", "--inits", "4", "--steps", "20", "--init", "far:1:1e300",
+                               "--estimator", est[e], "--out", out, NULL };
+        tu_expect_bad_input(tmp, out, args, "too far from mu*");
+    }
+    tu_rm_rf(tmp);
+    free(out);
+    free(tmp);
+}
+
+Test(cli_numeric, overflowing_update_fails)
+{
+    char *tmp = tu_tmpdir(), *out = tu_path(tmp, "o");
+    const char *args[] = { "run", "--device", "cpu", "--inits", "4", "--steps", "20", "--eta", "1e300",
+                           "--estimator", "mc:64", "--out", out, NULL };
+    expect_failure(tmp, out, args, "step 0: initialization 0: the update of component 0 is inf");
+    tu_rm_rf(tmp);
+    free(out);
+    free(tmp);
+}
+
+/* Both stopped at step 7 or 9 with exit 2 and "span 1 directions ... handles
+ * at most 2". */
+Test(cli_numeric, diverging_exact_run_and_escape)
+{
+    char *tmp = tu_tmpdir(), *out = tu_path(tmp, "o");
+    const char *run[] = { "run", "--device", "cpu", "--inits", "4", "--steps", "20", "--eta", "100",
+                          "--estimator", "exact", "--components", "2", "--out", out, NULL };
+    expect_failure(tmp, out, run, "the iteration has diverged");
+    const char *esc[] = { "escape", "--device", "cpu", "--eta", "100", "--radius", "5", "--out", out, NULL };
+    expect_failure(tmp, out, esc, "the iteration has diverged");
+    tu_rm_rf(tmp);
+    free(out);
+    free(tmp);
+}
+
+/* ---- D8: unbounded reads ---------------------------------------------------------- */
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+/* data:/dev/zero grew to 2.25 GB in 9 s before "no data rows". */
+Test(cli_input, dev_zero_data_and_init)
+{
+    char *tmp = tu_tmpdir(), *out = tu_path(tmp, "o");
+    const char *data[] = { "run", "--device", "cpu", "--estimator", "data:/dev/zero", "--out", out, NULL };
+    double t0 = now();
+    tu_expect_bad_input(tmp, out, data, "/dev/zero:1: NUL byte: not a text file");
+    cr_expect_lt(now() - t0, 5.0, "took %.1f s", now() - t0);
+    const char *init[] = { "run", "--device", "cpu", "--init", "file:/dev/zero", "--out", out, NULL };
+    tu_expect_bad_input(tmp, out, init, "/dev/zero:1: NUL byte: not a text file");
+    tu_rm_rf(tmp);
+    free(out);
+    free(tmp);
+}
+
+/* These need src/cli to read through util/text_read.h (cli_config.c's
+ * read_file, cli_compare.c's getline loop); enable them once it does. */
+Test(cli_input, dev_zero_config, .disabled = 1)
+{
+    char *tmp = tu_tmpdir(), *out = tu_path(tmp, "o");
+    const char *args[] = { "run", "--config", "/dev/zero", "--out", out, NULL };
+    tu_expect_bad_input(tmp, out, args, "/dev/zero:1: NUL byte: not a text file");
+    tu_rm_rf(tmp);
+    free(out);
+    free(tmp);
+}
+
+Test(cli_input, dev_zero_compare, .disabled = 1)
+{
+    char *tmp = tu_tmpdir(), *a = tu_path(tmp, "a"), *b = tu_path(tmp, "b");
+    const char *run[] = { "run", "--device", "cpu", "--inits", "2", "--steps", "2", "--quiet", "--out", a, NULL };
+    tu_result r = tu_run(tmp, run);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    tu_free_result(&r);
+    cr_assert_eq(mkdir(b, 0755), 0);
+    static const char *const names[] = { "trajectory.csv", "aggregate.csv", "final.csv" };
+    for (int i = 0; i < 3; i++) {
+        char *p = tu_path(b, names[i]);
+        cr_assert_eq(symlink("/dev/zero", p), 0);
+        free(p);
+    }
+    const char *cmp[] = { "compare", a, b, NULL };
+    r = tu_run(tmp, cmp);
+    cr_expect_eq(r.status, 2, "exit %d: %s", r.status, r.err);
+    cr_expect_not_null(strstr(r.err, "NUL byte: not a text file"), "%s", r.err);
+    tu_free_result(&r);
+    tu_rm_rf(tmp);
+    free(a); free(b); free(tmp);
+}
+
+/* ---- D2, D5: output directories ----------------------------------------------------- */
+
+/* Exited 1 after trajectory.csv and aggregate.csv had been replaced. */
+Test(cli_outdir, directory_in_the_way_replaces_nothing)
+{
+    char *tmp = tu_tmpdir(), *out = tu_path(tmp, "o"), *fin = tu_path(out, "final.csv");
+    char *traj = tu_path(out, "trajectory.csv"), *agg = tu_path(out, "aggregate.csv");
+    cr_assert_eq(mkdir(out, 0755), 0);
+    cr_assert_eq(mkdir(fin, 0755), 0);
+    tu_spit(traj, "old\n");
+    const char *args[] = { "run", "--device", "cpu", "--inits", "2", "--steps", "2", "--estimator", "mc:64",
+                           "--out", out, NULL };
+    tu_result r = tu_run(tmp, args);
+    cr_expect_neq(r.status, 0, "%s", r.err);
+    cr_expect_eq(tu_count_lines(r.err), 1, "%s", r.err);
+    cr_expect_not_null(strstr(r.err, "it is a directory"), "%s", r.err);
+    tu_free_result(&r);
+    char *text = tu_slurp(traj, NULL);
+    cr_expect(text && strcmp(text, "old\n") == 0, "trajectory.csv was replaced: %s", text ? text : "(gone)");
+    free(text);
+    cr_expect_not(tu_exists(agg), "aggregate.csv was written");
+    cr_expect_eq(tu_dir_entries(out), 2, "only final.csv/ and trajectory.csv");
+    tu_rm_rf(tmp);
+    free(out); free(fin); free(traj); free(agg); free(tmp);
+}
+
+static int count_temporaries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d, "%s", dir);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) n += strstr(e->d_name, ".tmp-") != NULL;
+    closedir(d);
+    return n;
+}
+
+/* kill -9 leaves a temporary per output; neither a later run nor --resume
+ * removed them. */
+Test(cli_outdir, killed_runs_temporaries_are_removed, .timeout = 120)
+{
+    char *tmp = tu_tmpdir(), *out = tu_path(tmp, "o"), *ck = tu_path(out, "checkpoint.ogem");
+    const char *args[] = { "run", "--device", "cpu", "--inits", "2", "--steps", "100000000", "--estimator", "mc:64",
+                           "--checkpoint-every", "5", "--threads", "1", "--quiet", "--out", out, NULL };
+    pid_t pid = tu_spawn(tmp, NULL, args);
+    cr_assert(tu_wait_for_file(ck, 60), "no checkpoint within 60 s");
+    kill(pid, SIGKILL);
+    tu_result r = tu_wait(tmp, pid);
+    tu_free_result(&r);
+    cr_assert_eq(count_temporaries(out), 4, "kill -9 leaves the four temporaries");
+    /* --resume, stopped (as by Ctrl-C) after 3 more steps: commits, and cleans */
+    const char *resume[] = { "run", "--resume", out, "--quiet", NULL };
+    const char *env[] = { "OGEM_TEST_STOP_AFTER_STEP=3", NULL };
+    r = tu_run_env(tmp, env, resume);
+    cr_expect_eq(r.status, 130, "exit %d: %s", r.status, r.err);
+    tu_free_result(&r);
+    cr_expect_eq(count_temporaries(out), 0, "--resume left temporaries");
+    /* again killed, then a fresh run into the same directory */
+    pid = tu_spawn(tmp, NULL, args);
+    struct timespec ts = { 0, 20 * 1000 * 1000 };
+    for (int i = 0; i < 3000 && count_temporaries(out) < 4; i++) nanosleep(&ts, NULL);
+    kill(pid, SIGKILL);
+    r = tu_wait(tmp, pid);
+    tu_free_result(&r);
+    cr_assert_eq(count_temporaries(out), 4);
+    const char *fresh[] = { "run", "--device", "cpu", "--inits", "2", "--steps", "2", "--quiet", "--out", out, NULL };
+    r = tu_run(tmp, fresh);
+    cr_expect_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+    tu_free_result(&r);
+    cr_expect_eq(count_temporaries(out), 0, "a later run left temporaries");
+    tu_rm_rf(tmp);
+    free(out); free(ck); free(tmp);
+}
+
+/* ---- D12: a test killed by its timeout ------------------------------------------------ */
+
+/* 1 while pid is a live process (not gone, not a zombie). */
+static int alive(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *close_paren = strrchr(buf, ')');
+    return close_paren && close_paren[1] == ' ' && close_paren[2] != 'Z' && close_paren[2] != 'X';
+}
+
+/* A stand-in for a test process: makes a directory, starts a long ogem, and
+ * is then killed with SIGKILL as Criterion kills a test past its .timeout.
+ * The ogem child used to run on and the directory to stay. */
+Test(cli_guard, killed_test_leaves_nothing_behind, .timeout = 60)
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    fflush(NULL);
+    pid_t w = fork();
+    cr_assert_geq(w, 0);
+    if (w == 0) {
+        close(p[0]);
+        tu_guard_reset();
+        char *tmp = tu_tmpdir(), *out = tu_path(tmp, "o");
+        const char *args[] = { "run", "--device", "cpu", "--inits", "1", "--steps", "1000000000", "--estimator",
+                               "exact", "--quiet", "--out", out, NULL };
+        pid_t c = tu_spawn(tmp, NULL, args);
+        char line[256];
+        int n = snprintf(line, sizeof line, "%ld %s\n", (long)c, tmp);
+        if (write(p[1], line, (size_t)n) != n) _exit(3);
+        for (;;) pause();
+    }
+    close(p[1]);
+    char line[256] = "";
+    size_t n = 0;
+    /* up to the newline: the stand-in keeps its end of the pipe open */
+    while (n < sizeof line - 1 && (n == 0 || line[n - 1] != '\n') && read(p[0], line + n, 1) == 1) n++;
+    close(p[0]);
+    long c = 0;
+    char dir[200] = "";
+    cr_assert_eq(sscanf(line, "%ld %199s", &c, dir), 2, "from the stand-in: [%s]", line);
+    cr_assert(alive((pid_t)c), "ogem is running");
+    cr_assert(tu_exists(dir));
+    kill(w, SIGKILL);
+    waitpid(w, NULL, 0);
+    struct timespec ts = { 0, 20 * 1000 * 1000 };
+    for (int i = 0; i < 500 && (alive((pid_t)c) || tu_exists(dir)); i++) nanosleep(&ts, NULL);
+    int still = alive((pid_t)c), kept = tu_exists(dir);
+    if (still) kill((pid_t)c, SIGKILL);   /* do not leave it behind ourselves */
+    if (kept) tu_rm_rf(dir);
+    cr_expect_not(still, "ogem (pid %ld) still runs after its test was killed", c);
+    cr_expect_not(kept, "%s remains after its test was killed", dir);
+}
