@@ -174,9 +174,11 @@ ogem_status ogem_escape_run(ogem_solver *s, ogem_until until, double threshold, 
 
 /* Kaplan-Meier estimate for event times t[r] >= 0, or censored (t[r] < 0) at
  * the end of the run, after every event. Writes the distinct event times and
- * the survival just after each into times[], surv[] (capacity R) and returns
- * their count (0 also when out of memory). */
-long ogem_km_curve(const long *t, long R, long *times, double *surv);
+ * the survival just after each into times[], surv[] (capacity R) and their
+ * count into *count (0 when nothing escaped). Allocates nothing.
+ * OGEM_ERR_INVALID for R < 0 or a NULL pointer (t, times, surv may be NULL
+ * when R = 0). */
+ogem_status ogem_km_curve(const long *t, long R, long *times, double *surv, long *count);
 /* The q-quantile (0 < q < 1) of the event time from the KM curve: the first
  * time where survival drops to 1 - q or below; -1 if it never does (too many
  * censored). */

@@ -246,7 +246,12 @@ static int run_escape(const paper_ctx *c, int d, double radius, esc_point *e, ch
     }
     e->seconds = cli_now() - start;
     for (int r = 0; r < R; r++) e->escaped += e->steps[r] >= 0;
-    long m = ogem_km_curve(e->steps, R, times, surv);
+    long m = 0;
+    ogem_status kst = ogem_km_curve(e->steps, R, times, surv, &m);
+    if (kst != OGEM_OK) {
+        snprintf(msg, len, "Kaplan-Meier curve: %s", ogem_status_string(kst));
+        goto done;
+    }
     e->q1 = ogem_km_quantile(times, surv, m, 0.25);
     e->median = ogem_km_quantile(times, surv, m, 0.5);
     e->q3 = ogem_km_quantile(times, surv, m, 0.75);
