@@ -78,9 +78,9 @@
  * the CPU backend's work for one initialization: build the rule, sum it):
  *   k = 1, n = 2, m = (0, d): d = 0.5..1: 80 nodes, ~3.5 us per step (~2 us
  *     of it the rule); d = 4..9: 128-144 nodes, ~5 us; d = 12: 160; d = 20:
- *     192; d = 1000: 224 nodes, ~9 us. k = 1, n <= 8 random: <= 61 panels
+ *     192; d = 1000: 224 nodes, ~10 us. k = 1, n <= 8 random: <= 61 panels
  *     (976 nodes).
- *   k = 2, n = 3: 14k-61k nodes, 0.8-3.8 ms per step (0.35-1.4 ms the rule);
+ *   k = 2, n = 3: 14k-61k nodes, 0.8-3.9 ms per step (0.35-1.4 ms the rule);
  *     n = 8: up to ~7e5 nodes.
  * CPU vs GPU: the same code, but libm and CUDA's exp/log differ in the last
  * ulp and nvcc contracts to FMA by default, so results agree to ~1e-15, not
