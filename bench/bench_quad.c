@@ -1,11 +1,13 @@
 /*
- * bench_quad.c - cost of the `exact` estimator's quadrature (src/quad_rule.h).
+ * bench_quad.c - cost of the `exact` estimator's quadrature (src/quad/).
  *
  * For k = 1, n = 2 (truth N(0,1), equal weights, one component at the truth
  * and one at distance d) it prints the integrand evaluations per component
- * per step (the number of nodes: every node evaluates every component once)
- * and the steps per second per initialization of one CPU core, where a step is
- * ogem_quad_moments (rule construction + evaluation) plus the gem update:
+ * per step (the number of nodes: every node evaluates every component once),
+ * the time to build the rule alone (ogem_quad_rule), and the steps per second
+ * per initialization of one CPU core, where a step is what the CPU backend
+ * does for one initialization of the exact estimator (build the rule, sum it
+ * with the reference kernel), plus the gem update for the trajectory:
  *   static: the same line set every step;
  *   gem:    a gem trajectory (eta = 1) started at distance d, so the rule is
  *           rebuilt for lines that move, as in `ogem escape`.
@@ -22,6 +24,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "core/backend.h"
 #include "quad/quad_rule.h"
 
 static double now(void)
@@ -33,65 +36,116 @@ static double now(void)
 
 static volatile double sink;
 
-/* One gem step (eta = 1) of n components in k dims on the exact moments. */
-static int gem_step(int k, int n, const double *pi, double *m)
+/* The CPU backend's exact estimator for k-dimensional line sets, one thread. */
+static ogem_backend *exact_backend(int k)
 {
-    double a[OGEM_QUAD_MAX_LINES], c[2 * OGEM_QUAD_MAX_LINES], lm[OGEM_QUAD_MAX_LINES] = {0}, cm[2 * OGEM_QUAD_MAX_LINES] = {0}, el = 0.0;
+    ogem_point_spec sp = {.kind = OGEM_EST_EXACT, .K = k, .precision = OGEM_PREC_DOUBLE, .threads = 1};
+    ogem_backend *b = NULL;
+    char msg[256] = "";
+    if (ogem_backend_cpu_create(&b, &sp, msg, sizeof msg) != OGEM_OK || b->prepare(b, 0) != OGEM_OK) {
+        fprintf(stderr, "bench_quad: CPU backend: %s\n", msg);
+        exit(1);
+    }
+    return b;
+}
+
+/* One initialization's exact moments, as the backend computes them (0, or -1). */
+static int exact_moments(ogem_backend *b, int k, int n, const double *a, const double *c, double *lm, double *cm,
+                         double *el)
+{
+    ogem_lines L = {.R = 1, .n = n, .K = k, .a = a, .c = c, .k = NULL, .active = NULL};
+    ogem_moments M = {.log_mass = lm, .cond_mean = cm, .mean_lse = el};
+    return b->eval(b, &L, &M) == OGEM_OK ? 0 : -1;
+}
+
+/* Lines of n components in k dims, truth N(0, I): a_i = log pi_i - |m_i|^2 / 2, c_i = m_i. */
+static void lines_of(int k, int n, const double *pi, const double *m, double *a, double *c)
+{
     for (int i = 0; i < n; i++) {
         double r2 = 0.0;
         for (int d = 0; d < k; d++) { c[i * k + d] = m[i * k + d]; r2 += m[i * k + d] * m[i * k + d]; }
         a[i] = log(pi[i]) - 0.5 * r2;
     }
-    int ev = ogem_quad_moments(k, n, a, c, lm, cm, &el);
-    if (ev < 0) return ev;
+}
+
+/* One gem step (eta = 1) of n components in k dims on the exact moments. */
+static void gem_step(ogem_backend *b, int k, int n, const double *pi, double *m)
+{
+    double a[OGEM_QUAD_MAX_LINES], c[2 * OGEM_QUAD_MAX_LINES], lm[OGEM_QUAD_MAX_LINES] = {0},
+           cm[2 * OGEM_QUAD_MAX_LINES] = {0}, el = 0.0;
+    lines_of(k, n, pi, m, a, c);
+    if (exact_moments(b, k, n, a, c, lm, cm, &el) < 0) return;
     for (int i = 0; i < n; i++) {
         double w = exp(lm[i]);
         for (int d = 0; d < k; d++) m[i * k + d] += w * (cm[i * k + d] - m[i * k + d]);
     }
     sink = el;
-    return ev;
+}
+
+/* Microseconds per call of ogem_quad_rule building the rule into nodes/logw. */
+static double rule_us(int k, int n, const double *a, const double *c, double *nodes, double *logw, int cap, double secs)
+{
+    long reps = 0;
+    double t0 = now(), t1;
+    do {
+        for (int r = 0; r < 10; r++) sink = ogem_quad_rule(k, n, a, c, nodes, logw, cap);
+        reps += 10;
+        t1 = now();
+    } while (t1 - t0 < secs);
+    return 1e6 * (t1 - t0) / (double)reps;
+}
+
+/* Microseconds per exact evaluation of one initialization's line set. */
+static double step_us(ogem_backend *b, int k, int n, const double *a, const double *c, double secs)
+{
+    double lm[OGEM_QUAD_MAX_LINES], cm[2 * OGEM_QUAD_MAX_LINES], el;
+    long reps = 0;
+    double t0 = now(), t1;
+    do {
+        for (int r = 0; r < 10; r++) {
+            exact_moments(b, k, n, a, c, lm, cm, &el);
+            sink = lm[n - 1] + el;
+        }
+        reps += 10;
+        t1 = now();
+    } while (t1 - t0 < secs);
+    return 1e6 * (t1 - t0) / (double)reps;
 }
 
 int main(int argc, char **argv)
 {
     double secs = argc > 1 ? atof(argv[1]) : 0.3;
     if (!(secs > 0.0)) secs = 0.3;
+    ogem_backend *b1 = exact_backend(1), *b2 = exact_backend(2);
+    const int cap = 1 << 20;
+    double *nodes = malloc(sizeof(double) * 2 * (size_t)cap), *logw = malloc(sizeof(double) * (size_t)cap);
+    if (!nodes || !logw) return 1;
     printf("ogem quad_rule benchmark: GL order %d, one core\n\n", OGEM_QUAD_GL_M);
     printf("k = 1, n = 2, equal weights, m = (0, d):\n");
-    printf("%8s %10s %14s %14s %16s\n", "d", "evals/comp", "us/step", "steps/s/init", "gem steps/s/init");
+    printf("%8s %10s %10s %14s %14s %16s\n", "d", "evals/comp", "rule us", "us/step", "steps/s/init",
+           "gem steps/s/init");
     static const double ds[] = {0.5, 1.0, 2.0, 4.0, 6.0, 8.0, 9.0, 12.0, 20.0, 50.0, 100.0, 1000.0};
     for (size_t q = 0; q < sizeof ds / sizeof ds[0]; q++) {
-        double d = ds[q], pi[2] = {0.5, 0.5};
-        double a[2] = {log(0.5), log(0.5) - 0.5 * d * d}, c[2] = {0.0, d};
+        double d = ds[q], pi[2] = {0.5, 0.5}, m0[2] = {0.0, d}, a[2], c[2];
+        lines_of(1, 2, pi, m0, a, c);
         int np = ogem_quad_rule(1, 2, a, c, NULL, NULL, 0);
-        /* static line set */
-        long reps = 0;
-        double t0 = now(), t1;
-        do {
-            for (int r = 0; r < 100; r++) {
-                double lm[2] = {0.0, 0.0}, cm[2] = {0.0, 0.0}, el = 0.0;
-                ogem_quad_moments(1, 2, a, c, lm, cm, &el);
-                sink = lm[1] + cm[1] + el;
-            }
-            reps += 100;
-            t1 = now();
-        } while (t1 - t0 < secs);
-        double us = 1e6 * (t1 - t0) / (double)reps;
+        double ru = rule_us(1, 2, a, c, nodes, logw, cap, secs);
+        double us = step_us(b1, 1, 2, a, c, secs);
         /* gem trajectory from distance d */
         double m[2] = {0.0, d};
         long steps = 0;
-        t0 = now();
+        double t0 = now(), t1;
         do {
-            for (int r = 0; r < 100; r++) gem_step(1, 2, pi, m);
+            for (int r = 0; r < 100; r++) gem_step(b1, 1, 2, pi, m);
             steps += 100;
             t1 = now();
         } while (t1 - t0 < secs);
         double gps = (double)steps / (t1 - t0);
-        printf("%8.1f %10d %14.2f %14.0f %16.0f\n", d, np, us, 1e6 / us, gps);
+        printf("%8.1f %10d %10.2f %14.2f %14.0f %16.0f\n", d, np, ru, us, 1e6 / us, gps);
     }
 
     printf("\nk = 2, n = 3 (nested rule):\n");
-    printf("%-40s %10s %12s %14s\n", "pi; m_1; m_2; m_3", "evals", "ms/step", "steps/s/init");
+    printf("%-40s %10s %10s %12s %14s\n", "pi; m_1; m_2; m_3", "evals", "rule ms", "ms/step", "steps/s/init");
     static const double cases[][9] = {
         {1.0 / 3, 0, 0, 1.0 / 3, 2, 0, 1.0 / 3, 0, 2},
         {0.5, 0, 0, 0.25, 6, 0, 0.25, 0, 7},
@@ -99,27 +153,24 @@ int main(int argc, char **argv)
         {0.98, 0, 0, 0.01, 0.3, 11, 0.01, -0.2, 11.5},
     };
     for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
-        double a[3], c[6], lm[3] = {0}, cm[6] = {0}, el = 0.0;
+        double pi[3], m[6], a[3], c[6];
         for (int i = 0; i < 3; i++) {
-            double p = cases[t][3 * i], m1 = cases[t][3 * i + 1], m2 = cases[t][3 * i + 2];
-            a[i] = log(p) - 0.5 * (m1 * m1 + m2 * m2);
-            c[2 * i] = m1;
-            c[2 * i + 1] = m2;
+            pi[i] = cases[t][3 * i];
+            m[2 * i] = cases[t][3 * i + 1];
+            m[2 * i + 1] = cases[t][3 * i + 2];
         }
-        int ev = 0;
-        long reps = 0;
-        double t0 = now(), t1;
-        do {
-            ev = ogem_quad_moments(2, 3, a, c, lm, cm, &el);
-            sink = el;
-            reps++;
-            t1 = now();
-        } while (t1 - t0 < secs);
-        double ms = 1e3 * (t1 - t0) / (double)reps;
+        lines_of(2, 3, pi, m, a, c);
+        int ev = ogem_quad_rule(2, 3, a, c, NULL, NULL, 0);
+        double ru = rule_us(2, 3, a, c, nodes, logw, cap, secs);
+        double us = step_us(b2, 2, 3, a, c, secs);
         char label[1100];
         snprintf(label, sizeof label, "%.2f/%.2f/%.2f; (%g,%g); (%g,%g); (%g,%g)", cases[t][0], cases[t][3], cases[t][6],
                  cases[t][1], cases[t][2], cases[t][4], cases[t][5], cases[t][7], cases[t][8]);
-        printf("%-40s %10d %12.3f %14.0f\n", label, ev, ms, 1e3 / ms);
+        printf("%-40s %10d %10.3f %12.3f %14.0f\n", label, ev, 1e-3 * ru, 1e-3 * us, 1e6 / us);
     }
+    b1->destroy(b1);
+    b2->destroy(b2);
+    free(nodes);
+    free(logw);
     return 0;
 }

@@ -1,18 +1,19 @@
 /*
  * gpu_info.cu - what the machine and the build offer: ogem_gpu_count,
- * ogem_gpu_describe, FLOP/s peaks for the benchmark, and the error mapping
- * shared by the backend files (every CUDA, cuRAND and cuBLAS failure becomes
- * an ogem_status with one line of text; nothing is printed).
+ * ogem_gpu_get_caps (whose text is ogem_gpu_describe, src/core/gpu_describe.c),
+ * FLOP/s peaks for the benchmark, and the error mapping shared by the backend
+ * files (every CUDA, cuRAND and cuBLAS failure becomes an ogem_status with one
+ * line of text; nothing is printed).
  */
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <curand.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "gpu_internal.cuh"
 #include "ogem_gpu.h"
+#include "quad/quad_rule.h"
 
 ogem_status gpu_fail_cuda(char *msg, size_t len, cudaError_t e, const char *what)
 {
@@ -109,25 +110,41 @@ double peak(int dev, int fp64)
     return 2.0 * lanes * (double)sms * (double)khz * 1e3;
 }
 
-struct sbuf {
-    char *p;
-    size_t len, pos;
-};
-
-void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    if (!b->p || b->len == 0) return;
-    if (b->pos >= b->len) return;
-    va_list ap;
-    va_start(ap, fmt);
-    int w = vsnprintf(b->p + b->pos, b->len - b->pos, fmt, ap);
-    va_end(ap);
-    if (w > 0) b->pos += (size_t)w;
-    if (b->pos >= b->len) b->pos = b->len - 1;
-}
-
 #define OGEM_STR2(...) #__VA_ARGS__
 #define OGEM_STR(...) OGEM_STR2(__VA_ARGS__)
+
+/* Device d's entry of ogem_gpu_caps. */
+void fill_device(int d, ogem_gpu_device *g)
+{
+    cudaDeviceProp p;
+    if (cudaGetDeviceProperties(&p, d) != cudaSuccess) {
+        cudaGetLastError();
+        snprintf(g->name, sizeof g->name, "(properties unavailable)");
+        snprintf(g->unusable_reason, sizeof g->unusable_reason, "its properties cannot be read");
+        return;
+    }
+    snprintf(g->name, sizeof g->name, "%s", p.name);
+    g->cc_major = p.major;
+    g->cc_minor = p.minor;
+    g->sm_count = p.multiProcessorCount;
+    g->total_bytes = p.totalGlobalMem;
+    g->l2_bytes = (size_t)p.l2CacheSize;
+    int optin = 0, khz = 0;
+    cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, d);
+    cudaDeviceGetAttribute(&khz, cudaDevAttrClockRate, d);
+    g->smem_optin_bytes = (size_t)optin;
+    g->clock_ghz = khz / 1e6;
+    size_t fr = 0, tot = 0;
+    int cur_dev = 0;
+    cudaGetDevice(&cur_dev);
+    if (cudaSetDevice(d) == cudaSuccess) cudaMemGetInfo(&fr, &tot);
+    cudaSetDevice(cur_dev);
+    cudaGetLastError();
+    g->free_bytes = fr;
+    g->fp32_peak = peak(d, 0);
+    g->fp64_peak = peak(d, 1);
+    g->usable = device_runs_our_code(d, g->unusable_reason, sizeof g->unusable_reason);
+}
 
 } /* namespace */
 
@@ -147,73 +164,45 @@ extern "C" int ogem_gpu_count(void)
 extern "C" double ogem_gpu_fp32_peak(int device) { return peak(device, 0); }
 extern "C" double ogem_gpu_fp64_peak(int device) { return peak(device, 1); }
 
-extern "C" ogem_status ogem_gpu_describe(char *buf, size_t len)
+extern "C" ogem_status ogem_gpu_get_caps(ogem_gpu_caps *caps)
 {
-    if (!buf || len == 0) return OGEM_ERR_INVALID;
-    buf[0] = '\0';
-    sbuf sb = {buf, len, 0};
-
-    int rt = 0, drv = 0, cub = 0, cur = 0;
-    cudaRuntimeGetVersion(&rt);
-    cudaError_t de = cudaDriverGetVersion(&drv);
-    curandGetVersion(&cur);
-    cublasGetProperty(MAJOR_VERSION, &cub);
-    int cubmin = 0, cubpatch = 0;
-    cublasGetProperty(MINOR_VERSION, &cubmin);
-    cublasGetProperty(PATCH_LEVEL, &cubpatch);
+    if (!caps) return OGEM_ERR_INVALID;
+    memset(caps, 0, sizeof *caps);
+    caps->built = 1;
+    caps->nvcc_major = __CUDACC_VER_MAJOR__;
+    caps->nvcc_minor = __CUDACC_VER_MINOR__;
+#ifdef __CUDA_ARCH_LIST__
+    snprintf(caps->architectures, sizeof caps->architectures, "%s", OGEM_STR(__CUDA_ARCH_LIST__));
+#endif
+    cudaRuntimeGetVersion(&caps->runtime_version);
+    if (cudaDriverGetVersion(&caps->driver_version) != cudaSuccess) caps->driver_version = 0;
+    curandGetVersion(&caps->curand_version);
+    cublasGetProperty(MAJOR_VERSION, &caps->cublas_major);
+    cublasGetProperty(MINOR_VERSION, &caps->cublas_minor);
+    cublasGetProperty(PATCH_LEVEL, &caps->cublas_patch);
     cudaGetLastError();
 
-    sb_printf(&sb, "CUDA backend: built\n");
-    sb_printf(&sb, "  compiler: nvcc %d.%d", __CUDACC_VER_MAJOR__, __CUDACC_VER_MINOR__);
-#ifdef __CUDA_ARCH_LIST__
-    sb_printf(&sb, ", architectures %s", OGEM_STR(__CUDA_ARCH_LIST__));
-#endif
-    sb_printf(&sb, "\n");
-    sb_printf(&sb, "  libraries: CUDA runtime %d.%d, cuBLAS %d.%d.%d, cuRAND %d\n", rt / 1000, (rt % 1000) / 10, cub,
-              cubmin, cubpatch, cur);
-    if (de == cudaSuccess && drv > 0)
-        sb_printf(&sb, "  driver: supports CUDA %d.%d\n", drv / 1000, (drv % 1000) / 10);
-    else
-        sb_printf(&sb, "  driver: none found\n");
-    sb_printf(&sb,
-              "  kernels: fused for K < %d and n <= %d (%d threads/block, <= %d point chunks per init), "
-              "cuBLAS GEMM path otherwise (%d-point chunks); float or double scores, double sums\n",
-              OGEM_GEMM_MIN_K, OGEM_FUSED_MAX_N, OGEM_FUSED_THREADS, OGEM_FUSED_MAX_CHUNKS, OGEM_GEMM_CHUNK);
-    sb_printf(&sb, "  exact estimator on the GPU: k = 1 only (k = 2 needs --device cpu)\n");
+    caps->float_supported = 1;
+    caps->gemm_path = 1;
+    caps->fused_max_components = OGEM_FUSED_MAX_N;
+    caps->gemm_min_dim = OGEM_GEMM_MIN_K;
+    caps->fused_threads = OGEM_FUSED_THREADS;
+    caps->fused_max_chunks = OGEM_FUSED_MAX_CHUNKS;
+    caps->gemm_chunk = OGEM_GEMM_CHUNK;
+    caps->exact_max_k = OGEM_GPU_EXACT_MAX_K;
+    caps->exact_max_components = OGEM_QUAD_MAX_LINES < OGEM_FUSED_MAX_N ? OGEM_QUAD_MAX_LINES : OGEM_FUSED_MAX_N;
 
     int n = 0;
     cudaError_t e = cudaGetDeviceCount(&n);
     if (e != cudaSuccess) {
-        sb_printf(&sb, "devices: none (%s)\n", cudaGetErrorString(e));
+        snprintf(caps->device_error, sizeof caps->device_error, "%s", cudaGetErrorString(e));
         cudaGetLastError();
         return OGEM_OK;
     }
-    sb_printf(&sb, "devices: %d\n", n);
-    for (int d = 0; d < n; d++) {
-        cudaDeviceProp p;
-        if (cudaGetDeviceProperties(&p, d) != cudaSuccess) {
-            cudaGetLastError();
-            sb_printf(&sb, "  [%d] (properties unavailable)\n", d);
-            continue;
-        }
-        int optin = 0, khz = 0;
-        cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, d);
-        cudaDeviceGetAttribute(&khz, cudaDevAttrClockRate, d);
-        size_t fr = 0, tot = 0;
-        int cur_dev = 0;
-        cudaGetDevice(&cur_dev);
-        if (cudaSetDevice(d) == cudaSuccess) cudaMemGetInfo(&fr, &tot);
-        cudaSetDevice(cur_dev);
-        cudaGetLastError();
-        char why[128] = "";
-        const int ok = device_runs_our_code(d, why, sizeof why);
-        sb_printf(&sb,
-                  "  [%d] %s: compute capability %d.%d, %d SMs at %.2f GHz, memory %.1f GiB (%.1f GiB free), "
-                  "L2 %.0f MiB, shared memory/block %d KiB (opt-in), FP32 peak %.1f TFLOP/s, FP64 %.1f TFLOP/s%s%s\n",
-                  d, p.name, p.major, p.minor, p.multiProcessorCount, khz / 1e6,
-                  (double)p.totalGlobalMem / 1073741824.0,
-                  (double)fr / 1073741824.0, p.l2CacheSize / 1048576.0, optin / 1024, peak(d, 0) / 1e12,
-                  peak(d, 1) / 1e12, ok ? "" : "; NOT usable by this build: ", ok ? "" : why);
+    caps->device_count = n;
+    for (int d = 0; d < n && d < OGEM_GPU_MAX_DEVICES; d++) {
+        fill_device(d, &caps->devices[d]);
+        caps->usable_count += caps->devices[d].usable;
     }
     return OGEM_OK;
 }

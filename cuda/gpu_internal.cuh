@@ -5,7 +5,7 @@
  *
  * Files (one job each):
  *   backend_gpu.cu     the ogem_backend object: create, prepare, eval, info
- *   gpu_info.cu        ogem_gpu_count, ogem_gpu_describe, peak FLOP/s
+ *   gpu_info.cu        ogem_gpu_count, ogem_gpu_get_caps, peak FLOP/s
  *   kernels_points.cu  point sets: antithetic normals, qmc shifts, layouts
  *   kernels_fused.cu   the fused responsibility + reduction kernel, its merge
  *   kernels_gemm.cu    the cuBLAS path: GEMM, softmax, column scale, GEMM, merge
@@ -184,7 +184,10 @@ ogem_status gpu_eval_gemm(gpu_backend *b, int Ra, int n, int K, const void *la, 
                           double *lm, double *cm, double *lse);
 
 /* ---- kernels_exact.cu ------------------------------------------------------ */
-/* 1 when quad_rule.h was present at build time. */
+/* Largest subspace dimension k of the exact estimator on the GPU (reported by
+ * ogem_gpu_get_caps): rules are built into tables of OGEM_QUAD_MAX_POINTS
+ * nodes, which hold every k = 1 rule but not the nested k = 2 ones. */
+#define OGEM_GPU_EXACT_MAX_K 1
 /* Builds the rules of Ra inits (double lines lad/lcd, used dims kd) and
  * evaluates them with the fused kernel. bad_init receives the compact index
  * of an init whose rule could not be built (then OGEM_ERR_UNSUPPORTED). */

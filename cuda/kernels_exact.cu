@@ -1,15 +1,17 @@
 /*
  * kernels_exact.cu - the exact estimator on the device: every initialization
- * builds its own quadrature rule (src/quad_rule.h, the same OGEM_HD code the
- * CPU runs) in its k <= 2 dimensional subspace, one thread per initialization;
+ * builds its own quadrature rule in its k <= 2 dimensional subspace, one
+ * thread per initialization, with the device copy of the code the CPU runs
+ * (src/quad/quad_rule.inc, included below and compiled here for the device);
  * the rules are then evaluated by the fused kernel as per-initialization,
  * log-weighted point sets (nodes padded with zeros to K dimensions, so the
  * conditional means of unused dimensions come out as 0, as on the CPU).
  *
  * Limit: rules are built into buffers of OGEM_QUAD_MAX_POINTS nodes, enough
  * for k = 1 (at most a few hundred) but not for the nested k = 2 rules (10^4
- * and more), which are reported as unsupported; streaming them through
- * ogem_quad_moments per thread would lift this.
+ * and more), which are reported as unsupported (ogem_gpu_get_caps says so:
+ * OGEM_GPU_EXACT_MAX_K); accumulating the nodes per thread as they are
+ * generated, instead of storing them, would lift this.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@
 #include "gpu_internal.cuh"
 
 #include "quad/quad_rule.h"
+#include "quad/quad_rule.inc"
 
 namespace {
 
@@ -41,7 +44,7 @@ __global__ void quad_build_kernel(int RB, int n, int K, const double *a, const d
     for (int i = 0; i < n; i++)
         for (int q = 0; q < k; q++) ck[i * k + q] = cr[(size_t)i * K + q];
     double *lw = logw + (size_t)rb * cap;
-    const int P = ogem_quad_rule(k, n, ar, ck, xk, lw, cap);
+    const int P = ogem_q_rule(k, n, ar, ck, xk, lw, cap);
     counts[rb] = P;
     if (P <= 0) return;
     double *nd = nodes + (size_t)rb * cap * K;

@@ -15,8 +15,8 @@
  *   D  slot (i, k), k < K: sum_j w_ij p_jk; slot (i, K): sum_j w_ij - in double,
  *      threads split over slots and (when slots are few) over interleaved point
  *      groups, each group summing in a fixed order, groups added in a fixed
- *      order; then merged into the block's running log-scaled accumulator
- *      (scale = the running maximum, sample_math.h's ogem_acc_merge rule).
+ *      order; then merged into the block's running log-scaled sums
+ *      (math/log_sum.h: scale = the running maximum; one thread per slot).
  * Partials per (rb, ch): m[n] | acc[n*(K+1)] | sum w*lse | sum w.
  * Merge kernel: per init, chunks in increasing order. No float atomics anywhere:
  * results are bitwise reproducible for a given device and chunking (which
@@ -26,6 +26,7 @@
 #include <stdio.h>
 
 #include "gpu_internal.cuh"
+#include "math/log_sum.h"
 
 namespace {
 
@@ -89,7 +90,7 @@ __global__ void __launch_bounds__(OGEM_FUSED_THREADS) fused_kernel(fused_args A)
     }
     for (int i = t; i < NMAX; i += bd) {
         a_sh[i] = i < n ? a[i] : (T)0;
-        run_m[i] = -INFINITY;
+        run_m[i] = OGEM_LOG_ZERO;
     }
     for (int s = t; s < S; s += bd) run[s] = 0.0;
     double lse_acc = 0.0, w_acc = 0.0;
@@ -162,7 +163,7 @@ __global__ void __launch_bounds__(OGEM_FUSED_THREADS) fused_kernel(fused_args A)
             for (int i = 0; i < n; i++) {
                 const double tm = tmax[i];
                 T *v = lp + (size_t)i * TP + t;
-                *v = tm > -INFINITY ? fx_exp(*v - (T)tm) : (T)0;
+                *v = ogem_lsum_empty(tm) ? (T)0 : fx_exp(*v - (T)tm);
             }
         }
         __syncthreads();
@@ -198,16 +199,11 @@ __global__ void __launch_bounds__(OGEM_FUSED_THREADS) fused_kernel(fused_args A)
             const int i = slot / (K + 1);
             double ts = 0.0;
             for (int g = 0; g < G; g++) ts += red[g * S + slot];
-            const double tm = tmax[i], rm = run_m[i];
-            if (tm > -INFINITY) {
-                if (!(rm > -INFINITY)) run[slot] = ts;
-                else if (tm <= rm) run[slot] += exp(tm - rm) * ts;
-                else run[slot] = exp(rm - tm) * run[slot] + ts;
-            }
+            ogem_lsum_merge(run_m[i], &run[slot], 0, tmax[i], &ts, 0, 1);
         }
         __syncthreads();
-        for (int i = t; i < n; i += bd)
-            if (tmax[i] > run_m[i]) run_m[i] = tmax[i];
+        /* the scales change only once every slot has been merged with the old ones */
+        for (int i = t; i < n; i += bd) run_m[i] = ogem_lsum_scale(run_m[i], tmax[i]);
         __syncthreads();
     }
 
@@ -242,20 +238,10 @@ __global__ void __launch_bounds__(OGEM_FUSED_THREADS)
 
     for (int slot = t; slot < S; slot += bd) {
         const int i = slot / (K + 1), k = slot % (K + 1);
-        double M = -INFINITY, acc = 0.0;
+        double M = OGEM_LOG_ZERO, acc = 0.0;
         for (int c = 0; c < nch; c++) {
             const double *pp = base + (size_t)c * pstride;
-            const double mb = pp[i], sb = pp[n + slot];
-            if (!(mb > -INFINITY)) continue;
-            if (!(M > -INFINITY)) {
-                M = mb;
-                acc = sb;
-            } else if (mb <= M) {
-                acc += exp(mb - M) * sb;
-            } else {
-                acc = exp(M - mb) * acc + sb;
-                M = mb;
-            }
+            M = ogem_lsum_merge(M, &acc, 0, pp[i], &pp[n + slot], 0, 1);
         }
         if (k == K) {
             M_sh[i] = M;
@@ -278,10 +264,8 @@ __global__ void __launch_bounds__(OGEM_FUSED_THREADS)
     const double lw = log(wsum_sh);
     for (int slot = t; slot < S; slot += bd) {
         const int i = slot / (K + 1), k = slot % (K + 1);
-        const double s0 = S0_sh[i];
-        const int empty = !(s0 > 0.0) || !(M_sh[i] > -INFINITY);
-        if (k == K) lm[(size_t)rb * n + i] = empty ? -INFINITY : M_sh[i] + log(s0) - lw;
-        else cmr[(size_t)i * K + k] = empty ? NAN : cmr[(size_t)i * K + k] / s0;
+        if (k == K) lm[(size_t)rb * n + i] = ogem_lsum_log(M_sh[i], S0_sh[i], lw);
+        else cmr[(size_t)i * K + k] = ogem_lsum_ratio(M_sh[i], cmr[(size_t)i * K + k], S0_sh[i]);
     }
 }
 

@@ -11,8 +11,9 @@
  *      per init: sum_j lse, a fixed tree
  *   4. DGEMM  OUT (cols x (K+1)) = Psi^T (cols x CB) * [P_chunk, 1]     [double]
  *      column K of the point matrix holds ones, so OUT[:, K] = sum psi
- *   5. kernel per column: ogem_acc_merge of (cmax, OUT) into the running
- *      accumulator; per init: running lse sum. Chunks in order: deterministic.
+ *   5. kernel per column: (cmax, OUT) merged into the running log-scaled sum
+ *      (math/log_sum.h); per init: running lse sum. Chunks in order:
+ *      deterministic.
  * Finally: log_mass, cond_mean, mean_lse per column / init.
  * T = float in float precision (SGEMM on a float copy of the points); the
  * second GEMM and every sum are double in both precisions.
@@ -21,6 +22,7 @@
 #include <stdio.h>
 
 #include "gpu_internal.cuh"
+#include "math/log_sum.h"
 
 namespace {
 
@@ -72,7 +74,7 @@ __global__ void __launch_bounds__(GEMM_THREADS)
         }
         const double M = red[0];
         double *pc = Psi + (size_t)bcol * ldS;
-        if (M > -INFINITY) {
+        if (!ogem_lsum_empty(M)) {
             const T Mt = (T)M;
             for (int j = t; j < cnt; j += bd) pc[j] = (double)gx_exp(col[j] - Mt);
         } else {
@@ -98,7 +100,7 @@ __global__ void __launch_bounds__(GEMM_THREADS)
 __global__ void gemm_reset_kernel(double *M, double *Run, int cols, int K, double *Lrun, int RB)
 {
     const size_t q = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-    if (q < (size_t)cols) M[q] = -INFINITY;
+    if (q < (size_t)cols) M[q] = OGEM_LOG_ZERO;
     if (q < (size_t)cols * (K + 1)) Run[q] = 0.0;
     if (q < (size_t)RB) Lrun[q] = 0.0;
 }
@@ -109,24 +111,7 @@ __global__ void gemm_merge_kernel(const double *OUT, const double *cmax, double 
                                   const double *lse_chunk, double *Lrun, int RB)
 {
     const int q = blockIdx.x * blockDim.x + threadIdx.x;
-    if (q < cols) {
-        const double mb = cmax[q];
-        if (mb > -INFINITY && OUT[q + (size_t)K * cols] > 0.0) {
-            const double m = M[q];
-            if (!(m > -INFINITY)) {
-                for (int k = 0; k <= K; k++) Run[q + (size_t)k * cols] = OUT[q + (size_t)k * cols];
-                M[q] = mb;
-            } else if (mb <= m) {
-                const double f = exp(mb - m);
-                for (int k = 0; k <= K; k++) Run[q + (size_t)k * cols] += f * OUT[q + (size_t)k * cols];
-            } else {
-                const double f = exp(m - mb);
-                for (int k = 0; k <= K; k++)
-                    Run[q + (size_t)k * cols] = f * Run[q + (size_t)k * cols] + OUT[q + (size_t)k * cols];
-                M[q] = mb;
-            }
-        }
-    }
+    if (q < cols) M[q] = ogem_lsum_merge(M[q], Run + q, cols, cmax[q], OUT + q, cols, K + 1);
     if (q < RB) Lrun[q] += lse_chunk[q];
 }
 
@@ -137,9 +122,8 @@ __global__ void gemm_final_kernel(const double *M, const double *Run, int cols, 
     const int q = blockIdx.x * blockDim.x + threadIdx.x;
     if (q < cols) {
         const double s0 = Run[q + (size_t)K * cols], m = M[q];
-        const int empty = !(s0 > 0.0) || !(m > -INFINITY);
-        lm[q] = empty ? -INFINITY : m + log(s0) - log(N);
-        for (int k = 0; k < K; k++) cm[(size_t)q * K + k] = empty ? NAN : Run[q + (size_t)k * cols] / s0;
+        lm[q] = ogem_lsum_log(m, s0, log(N));
+        for (int k = 0; k < K; k++) cm[(size_t)q * K + k] = ogem_lsum_ratio(m, Run[q + (size_t)k * cols], s0);
     }
     if (q < RB) lse[q] = Lrun[q] / N;
 }

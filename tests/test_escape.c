@@ -15,7 +15,8 @@ Test(survival, kaplan_meier_by_hand)
     /* events at 2, 2, 5, and two censored: S(2) = 3/5, S(5) = 3/5 * 2/3 = 2/5 */
     long t[5] = {5, -1, 2, -1, 2}, times[5];
     double surv[5];
-    long m = ogem_km_curve(t, 5, times, surv);
+    long m = -1;
+    cr_assert_eq(ogem_km_curve(t, 5, times, surv, &m), OGEM_OK);
     cr_assert_eq(m, 2);
     cr_assert_eq(times[0], 2);
     cr_assert_eq(times[1], 5);

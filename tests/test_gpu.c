@@ -14,8 +14,11 @@
  *     every GPU path) agree to 1e-10 (double) and 1e-4 (float), relative with
  *     a floor of 1 (values near 0 are compared absolutely);
  *   - solver level (public API, device = GPU vs CPU): gem and em trajectories;
- *   - determinism (bitwise run to run), tiny responsibilities, qmc, exact,
- *     info() and error paths.
+ *   - determinism (bitwise run to run), tiny responsibilities, qmc, exact
+ *     (as far as ogem_gpu_get_caps says it is supported), info() and error
+ *     paths.
+ * Without a device: ogem_gpu_get_caps describes the build, and
+ * ogem_gpu_describe's text is the struct's.
  */
 #include <criterion/criterion.h>
 #include <curand.h>
@@ -259,6 +262,45 @@ Test(gpu_nodev, describe_reports_build)
     char tiny[8];
     cr_assert_eq(ogem_gpu_describe(tiny, sizeof tiny), OGEM_OK);
     cr_assert(strlen(tiny) < sizeof tiny);
+}
+
+/* The capabilities match the build, and the description is written from them. */
+Test(gpu_nodev, caps_describe_the_build)
+{
+    cr_assert_eq(ogem_gpu_get_caps(NULL), OGEM_ERR_INVALID);
+    ogem_gpu_caps *c = malloc(sizeof *c);
+    cr_assert_not_null(c);
+    cr_assert_eq(ogem_gpu_get_caps(c), OGEM_OK);
+    char buf[16384];
+    cr_assert_eq(ogem_gpu_describe(buf, sizeof buf), OGEM_OK);
+#ifdef OGEM_HAVE_CUDA
+    char frag[512];
+    cr_assert_eq(c->built, 1);
+    cr_assert(c->float_supported && c->gemm_path, "float and GEMM are part of every CUDA build");
+    cr_assert(c->exact_max_k >= 1 && c->exact_max_k <= 2, "exact_max_k %d", c->exact_max_k);
+    cr_assert(c->exact_max_components >= 2, "exact_max_components %d", c->exact_max_components);
+    cr_assert(c->fused_max_components >= 1 && c->gemm_min_dim >= 1);
+    cr_assert_eq(c->usable_count, ogem_gpu_count());
+    cr_assert(c->device_count > 0 || c->device_error[0], "no device must come with a reason");
+    snprintf(frag, sizeof frag, "exact estimator on the GPU: k <= %d directions, n <= %d components", c->exact_max_k,
+             c->exact_max_components);
+    cr_assert(strstr(buf, frag) != NULL, "'%s' not in: %s", frag, buf);
+    snprintf(frag, sizeof frag, "fused for K < %d and n <= %d", c->gemm_min_dim, c->fused_max_components);
+    cr_assert(strstr(buf, frag) != NULL, "'%s' not in: %s", frag, buf);
+    for (int d = 0; d < c->device_count && d < OGEM_GPU_MAX_DEVICES; d++) {
+        snprintf(frag, sizeof frag, "[%d] %s: compute capability %d.%d", d, c->devices[d].name, c->devices[d].cc_major,
+                 c->devices[d].cc_minor);
+        cr_assert(strstr(buf, frag) != NULL, "'%s' not in: %s", frag, buf);
+    }
+#else
+    cr_assert_eq(c->built, 0);
+    cr_assert_eq(c->device_count, 0);
+    cr_assert_eq(c->usable_count, 0);
+    cr_assert_eq(c->exact_max_k, 0);
+    cr_assert_eq(c->float_supported, 0);
+    cr_assert(strstr(buf, "not built") != NULL, "got: %s", buf);
+#endif
+    free(c);
 }
 
 /* ---- samples ------------------------------------------------------------------ */
@@ -679,20 +721,17 @@ static void agree_solvers(ogem_precision prec)
 Test(gpu, solver_gem_em_agree_double, .timeout = 600) { NEED_GPU(); agree_solvers(OGEM_PREC_DOUBLE); }
 Test(gpu, solver_gem_em_agree_float, .timeout = 600) { NEED_GPU(); agree_solvers(OGEM_PREC_FLOAT); }
 
-/* exact: per-initialization quadrature rules built on the device. */
-Test(gpu, exact_agrees_or_is_unsupported)
+/* exact: per-initialization quadrature rules built on the device. Within
+ * ogem_gpu_get_caps' exact_max_k the GPU agrees with the CPU; beyond it (but
+ * within the CPU's k <= 2) it refuses with OGEM_ERR_UNSUPPORTED. */
+static void exact_vs_cpu(int d, int n, const double *w, int R, const double *mu, int k, int max_k)
 {
-    NEED_GPU();
-    char desc[4096];
-    ogem_gpu_describe(desc, sizeof desc);
-    const int available = strstr(desc, "exact estimator on the GPU: yes") != NULL;
-    double w[2] = {0.4, 0.6}, mu[2 * 2 * 3] = {0.5, -1.0, 0.2, -0.7, 1.1, 0.3, 30.0, 0.0, 0.0, 0.1, 0.2, -0.3};
     ogem_settings s;
     ogem_settings_default(&s);
-    s.dim = 3;
-    s.components = 2;
+    s.dim = d;
+    s.components = n;
     s.weights = w;
-    s.inits = 2;
+    s.inits = R;
     s.estimator = OGEM_EST_EXACT;
     s.threads = 2;
     s.device = OGEM_DEVICE_CPU;
@@ -701,21 +740,38 @@ Test(gpu, exact_agrees_or_is_unsupported)
     ogem_solver *gs = make_solver(&s);
     ogem_solver_set_means(cs, mu);
     ogem_solver_set_means(gs, mu);
-    double lc[2], lg[2], lmc[4], lmg[4], xc[12], xg[12];
+    double *lc = xmalloc((size_t)R), *lg = xmalloc((size_t)R), *lmc = xmalloc((size_t)R * n),
+           *lmg = xmalloc((size_t)R * n), *xc = xmalloc((size_t)R * n * d), *xg = xmalloc((size_t)R * n * d);
     ogem_status sc = ogem_solver_moments(cs, lc, lmc, xc);
     ogem_status sg = ogem_solver_moments(gs, lg, lmg, xg);
-    if (!available) {
-        cr_assert_eq(sg, OGEM_ERR_UNSUPPORTED, "exact without quad_rule.h must be unsupported on the GPU");
-    } else if (sc != OGEM_OK) {
-        cr_assert_eq(sg, sc, "both backends refuse alike: gpu %s / cpu %s", ogem_solver_error(gs),
-                     ogem_solver_error(cs));
+    cr_assert_eq(sc, OGEM_OK, "the CPU handles k = %d: %s", k, ogem_solver_error(cs));
+    if (k > max_k) {
+        cr_assert_eq(sg, OGEM_ERR_UNSUPPORTED, "k = %d is beyond the GPU's exact_max_k = %d (status %d: %s)", k, max_k,
+                     (int)sg, ogem_solver_error(gs));
     } else {
-        cr_assert_eq(sg, OGEM_OK, "%s", ogem_solver_error(gs));
-        for (int r = 0; r < 2; r++)
-            cr_assert(close_to(lg[r], lc[r], 1e-10), "loss %d: %.17g vs %.17g", r, lg[r], lc[r]);
-        for (int q = 0; q < 4; q++) cr_assert(close_to(lmg[q], lmc[q], 1e-10), "log_mass %d", q);
-        for (int q = 0; q < 12; q++) cr_assert(close_to(xg[q], xc[q], 1e-10), "cond_mean %d", q);
+        cr_assert_eq(sg, OGEM_OK, "k = %d: %s", k, ogem_solver_error(gs));
+        for (int r = 0; r < R; r++)
+            cr_assert(close_to(lg[r], lc[r], 1e-10), "k = %d loss %d: %.17g vs %.17g", k, r, lg[r], lc[r]);
+        for (int q = 0; q < R * n; q++) cr_assert(close_to(lmg[q], lmc[q], 1e-10), "k = %d log_mass %d", k, q);
+        for (int q = 0; q < R * n * d; q++) cr_assert(close_to(xg[q], xc[q], 1e-10), "k = %d cond_mean %d", k, q);
     }
     ogem_solver_destroy(cs);
     ogem_solver_destroy(gs);
+    free(lc); free(lg); free(lmc); free(lmg); free(xc); free(xg);
+}
+
+Test(gpu, exact_agrees_or_is_unsupported)
+{
+    NEED_GPU();
+    ogem_gpu_caps *caps = malloc(sizeof *caps);
+    cr_assert_not_null(caps);
+    cr_assert_eq(ogem_gpu_get_caps(caps), OGEM_OK);
+    const int max_k = caps->exact_max_k;
+    free(caps);
+    /* k = 1: two components in d = 3, one of them 30 away in init 1 */
+    double w2[2] = {0.4, 0.6}, mu2[2 * 2 * 3] = {0.5, -1.0, 0.2, -0.7, 1.1, 0.3, 30.0, 0.0, 0.0, 0.1, 0.2, -0.3};
+    exact_vs_cpu(3, 2, w2, 2, mu2, 1, max_k);
+    /* k = 2: three components spanning a plane (a nested rule of ~16k nodes) */
+    double w3[3] = {1.0 / 3, 1.0 / 3, 1.0 / 3}, mu3[3 * 3] = {0.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 2.0, 0.0};
+    exact_vs_cpu(3, 3, w3, 1, mu3, 2, max_k);
 }

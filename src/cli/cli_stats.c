@@ -63,7 +63,10 @@ int cli_km_summary_of(const long *steps, long R, cli_km_summary *st)
     for (long r = 0; r < R; r++) st->escaped += steps[r] >= 0;
     st->censored_fraction = R > 0 ? (double)(R - st->escaped) / (double)R : 0.0;
     /* The one call of the library's Kaplan-Meier estimator in the command line. */
-    st->m = ogem_km_curve(steps, R, st->times, st->surv);
+    if (ogem_km_curve(steps, R, st->times, st->surv, &st->m) != OGEM_OK) {
+        cli_km_summary_free(st);
+        return -1;
+    }
     static const double p[3] = { 0.25, 0.5, 0.75 };
     for (int j = 0; j < 3; j++) st->q[j] = ogem_km_quantile(st->times, st->surv, st->m, p[j]);
     return 0;

@@ -1,6 +1,8 @@
 /* backend_gpu_stub.c - stands in for cuda/ when the build has no CUDA, so the
- * driver can ask for a GPU and get a clear "not built" answer. */
+ * driver can ask for a GPU and get a clear "not built" answer, and
+ * ogem_gpu_get_caps answers built = 0 (and nothing else). */
 #include <stdio.h>
+#include <string.h>
 #include "core/backend.h"
 
 ogem_status ogem_backend_gpu_create(ogem_backend **out, const ogem_point_spec *spec, char *msg, size_t len)
@@ -13,8 +15,9 @@ ogem_status ogem_backend_gpu_create(ogem_backend **out, const ogem_point_spec *s
 
 int ogem_gpu_count(void) { return 0; }
 
-ogem_status ogem_gpu_describe(char *buf, size_t len)
+ogem_status ogem_gpu_get_caps(ogem_gpu_caps *caps)
 {
-    snprintf(buf, len, "CUDA backend: not built\n");
+    if (!caps) return OGEM_ERR_INVALID;
+    memset(caps, 0, sizeof *caps);
     return OGEM_OK;
 }

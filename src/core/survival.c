@@ -10,28 +10,30 @@ static int cmp_long(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-long ogem_km_curve(const long *t, long R, long *times, double *surv)
+ogem_status ogem_km_curve(const long *t, long R, long *times, double *surv, long *count)
 {
-    long *ev = malloc(sizeof(long) * (size_t)(R > 0 ? R : 1));
-    if (!ev) return 0;
+    if (!count || R < 0 || (R > 0 && (!t || !times || !surv))) return OGEM_ERR_INVALID;
+    /* The event times are sorted in times[] itself, then compressed in place
+     * into the distinct ones (a group is written at or before where it was
+     * read), so nothing is allocated and nothing can run out of memory. */
     long m = 0;
     for (long r = 0; r < R; r++)
-        if (t[r] >= 0) ev[m++] = t[r];
-    qsort(ev, (size_t)m, sizeof(long), cmp_long);
+        if (t[r] >= 0) times[m++] = t[r];
+    if (m > 1) qsort(times, (size_t)m, sizeof(long), cmp_long);
     /* Censored runs stay at risk through every event time. */
     long at_risk = R, out = 0;
     double S = 1.0;
     for (long q = 0; q < m;) {
-        long tt = ev[q], deaths = 0;
-        while (q < m && ev[q] == tt) { deaths++; q++; }
+        long tt = times[q], deaths = 0;
+        while (q < m && times[q] == tt) { deaths++; q++; }
         S *= 1.0 - (double)deaths / (double)at_risk;
         at_risk -= deaths;
         times[out] = tt;
         surv[out] = S;
         out++;
     }
-    free(ev);
-    return out;
+    *count = out;
+    return OGEM_OK;
 }
 
 long ogem_km_quantile(const long *times, const double *surv, long m, double q)

@@ -6,7 +6,8 @@
  * accumulates in the log-scaled form of sample_math.h: a chunk whose largest
  * log-responsibility is above OGEM_RESCALE_BELOW adds plain psi (the common
  * case: one exp per score), a chunk below it is rescaled by its own maximum so
- * that responsibilities of 1e-300, or 1e-3000, still count.
+ * that responsibilities of 1e-300, or 1e-3000, still count. Chunks are merged
+ * with math/log_sum.h, the merge the GPU kernels use too.
  *
  * The reductions carry `omp simd reduction` so the compiler may split them into
  * vector lanes (without it, strict IEEE order forces one scalar add per point).
@@ -16,16 +17,19 @@
 #include <string.h>
 #include "cpu/lines_eval.h"
 #include "math/checked.h"
+#include "math/log_sum.h"
 #include "math/sample_math.h"
 
 /* Scratch layout, in doubles (C = OGEM_CHUNK):
  * S[n*C] scores, then log psi; E[n*C] exp, then psi;
- * MX, SUM, L, W, LW[C]; m, s0[n]; s1[n*K]; t1[K]. */
+ * MX, SUM, L, W, LW[C]; m[n]; acc[n*(K+1)]; t[K+1]. acc and t are log-scaled
+ * sums (log_sum.h) of component i: slots k < K hold sum psi * p_k, slot K
+ * holds sum psi. */
 int ogem_eval_scratch_init(ogem_eval_scratch *ws, int n, int K)
 {
-    const size_t C = OGEM_CHUNK, nn = ogem_count(n), kk = ogem_count(K);
+    const size_t C = OGEM_CHUNK, nn = ogem_count(n), k1 = ogem_size_add(ogem_count(K), 1);
     size_t len = ogem_size_add(ogem_size_mul3(2, nn, C), 5 * C);
-    len = ogem_size_add(len, ogem_size_add(ogem_size_mul(2, nn), ogem_size_mul(ogem_size_add(nn, 1), kk)));
+    len = ogem_size_add(len, ogem_size_add(ogem_size_add(nn, ogem_size_mul(nn, k1)), k1));
     ws->n = n;
     ws->K = K;
     ws->buf = malloc(ogem_size_mul(len, sizeof(double)));
@@ -45,11 +49,11 @@ void ogem_eval_lines(int n, int K, const double *a, const double *c,
     const long C = OGEM_CHUNK;
     double *S = ws->buf, *E = S + n * C;
     double *MX = E + n * C, *SUM = MX + C, *L = SUM + C, *W = L + C, *LW = W + C;
-    double *m = LW + C, *s0 = m + n, *s1 = s0 + n, *t1 = s1 + (size_t)n * K;
+    double *m = LW + C, *acc = m + n, *t = acc + (size_t)n * (K + 1);
     double lse_acc = 0.0, wsum = 0.0;
 
-    for (int i = 0; i < n; i++) { m[i] = OGEM_LOG_ZERO; s0[i] = 0.0; }
-    memset(s1, 0, sizeof(double) * (size_t)n * K);
+    for (int i = 0; i < n; i++) m[i] = OGEM_LOG_ZERO;
+    memset(acc, 0, sizeof(double) * (size_t)n * (K + 1));
 
     for (long base = 0; base < P; base += C) {
         const long cnt = P - base < C ? P - base : C;
@@ -106,7 +110,7 @@ void ogem_eval_lines(int n, int K, const double *a, const double *c,
             if (cmax >= OGEM_RESCALE_BELOW) {
                 for (long j = 0; j < cnt; j++) Ei[j] *= SUM[j];
                 scale = 0.0;
-            } else if (cmax > OGEM_LOG_ZERO) {
+            } else if (!ogem_lsum_empty(cmax)) {
                 for (long j = 0; j < cnt; j++) Ei[j] = ogem_exp_nonpos(Si[j] - cmax);
                 scale = cmax;
             } else {
@@ -126,29 +130,25 @@ void ogem_eval_lines(int n, int K, const double *a, const double *c,
                     a2 += Ei[j] * p2[j];
                     a3 += Ei[j] * p3[j];
                 }
-                t1[k] = a0; t1[k + 1] = a1; t1[k + 2] = a2; t1[k + 3] = a3;
+                t[k] = a0; t[k + 1] = a1; t[k + 2] = a2; t[k + 3] = a3;
             }
             for (; k < K; k++) {
                 const double *pk = PT + k * ldp;
-                double acc = 0.0;
-#pragma omp simd reduction(+ : acc)
-                for (long j = 0; j < cnt; j++) acc += Ei[j] * pk[j];
-                t1[k] = acc;
+                double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+                for (long j = 0; j < cnt; j++) sum += Ei[j] * pk[j];
+                t[k] = sum;
             }
-            ogem_acc_merge(&m[i], &s0[i], s1 + (size_t)i * K, K, scale, t0, t1);
+            t[K] = t0;
+            m[i] = ogem_lsum_merge(m[i], acc + (size_t)i * (K + 1), 1, scale, t, 1, K + 1);
         }
     }
 
     const double lwsum = log(wsum);
     for (int i = 0; i < n; i++) {
-        double *cm = cond_mean + (size_t)i * K;
-        if (s0[i] > 0.0) {
-            log_mass[i] = m[i] + log(s0[i]) - lwsum;
-            for (int k = 0; k < K; k++) cm[k] = s1[(size_t)i * K + k] / s0[i];
-        } else {
-            log_mass[i] = OGEM_LOG_ZERO;
-            for (int k = 0; k < K; k++) cm[k] = NAN;
-        }
+        const double *ai = acc + (size_t)i * (K + 1);
+        log_mass[i] = ogem_lsum_log(m[i], ai[K], lwsum);
+        for (int k = 0; k < K; k++) cond_mean[(size_t)i * K + k] = ogem_lsum_ratio(m[i], ai[k], ai[K]);
     }
     *mean_lse = lse_acc / wsum;
 }

@@ -1,7 +1,8 @@
 /*
  * sample_math.h - per-point arithmetic shared by the CPU reference and the CUDA
- * kernels. Everything here is a static inline function compiled both as C11 and
- * as CUDA device code, so the two backends cannot drift apart.
+ * kernels. Everything here is an OGEM_HD function (math/hd.h), compiled both as
+ * C11 and as CUDA device code, so the two backends cannot drift apart. The
+ * sums over points are merged with math/log_sum.h.
  *
  * Notation. Work in coordinates relative to the truth mean: z = x - mu*,
  * m_i = mu_i - mu*. The responsibilities are a softmax of the affine scores
@@ -17,41 +18,7 @@
 #include <math.h>
 #include <stdint.h>
 
-#ifdef __CUDACC__
-#define OGEM_HD static inline __host__ __device__
-#else
-#define OGEM_HD static inline
-#endif
-
-/* A log-scaled accumulator for one component: the represented sums are
- *     S0 = exp(m) * s0,  S1 = exp(m) * s1[0..K).
- * Keeping the scale apart means a component whose responsibilities are all
- * around 1e-300, or far below the smallest double, still contributes its exact
- * ratio S1 / S0 (which is what EM needs) instead of flushing to 0/0. */
-#define OGEM_LOG_ZERO (-INFINITY)
-
-/* Adds the chunk (mb, s0b, s1b) into (m, s0, s1). Scales are folded by the
- * larger exponent, so neither side ever overflows. */
-OGEM_HD void ogem_acc_merge(double *m, double *s0, double *s1, int K,
-                            double mb, double s0b, const double *s1b)
-{
-    if (!(s0b > 0.0)) return;               /* empty chunk */
-    if (!(*s0 > 0.0)) {                     /* empty accumulator */
-        *m = mb; *s0 = s0b;
-        for (int k = 0; k < K; k++) s1[k] = s1b[k];
-        return;
-    }
-    if (mb <= *m) {
-        double f = exp(mb - *m);
-        *s0 += f * s0b;
-        for (int k = 0; k < K; k++) s1[k] += f * s1b[k];
-    } else {
-        double f = exp(*m - mb);
-        *s0 = f * *s0 + s0b;
-        for (int k = 0; k < K; k++) s1[k] = f * s1[k] + s1b[k];
-        *m = mb;
-    }
-}
+#include "math/hd.h"
 
 /* log(sum_i exp(s_i)) without overflow or underflow; s must hold n >= 1 values. */
 OGEM_HD double ogem_lse(const double *s, int n)

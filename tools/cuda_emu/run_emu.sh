@@ -12,49 +12,29 @@
 # analogue of racecheck. Criterion cannot start under ThreadSanitizer (its
 # arena mapping collides), so use `tsan bench --sanitize` (every estimator,
 # precision and path, without Criterion).
+#
+# What is compiled comes from CMakeLists.txt (OGEM_CUDA_EMU=ON, OGEM_SANITIZE):
+# this script only configures a build directory ($OGEM_EMU_BUILD, default
+# /tmp/ogem-emu-MODE), builds one target (ogem_emu_tests, or bench_gpu) with
+# $OGEM_EMU_JOBS jobs (default: all cores) and runs it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 mode=${1:-asan}
 [ $# -gt 0 ] && shift
-out=${OGEM_EMU_BUILD:-/tmp/ogem-emu-$mode}
-cuda=${CUDA_HOME:-/usr/local/cuda}
-mkdir -p "$out"
 case "$mode" in
-  asan) san="-fsanitize=address,undefined -fno-omit-frame-pointer" ;;
-  tsan) san="-fsanitize=thread" ;;
-  plain) san="" ;;
-  *) echo "usage: $0 [asan|tsan|plain] [criterion args]" >&2; exit 2 ;;
+  asan|tsan) san=$mode ;;
+  plain) san= ;;
+  *) echo "usage: $0 [asan|tsan|plain] [bench] [args...]" >&2; exit 2 ;;
 esac
-inc="-I$root/include -I$root/src -I$cuda/include"
-cflags="-O1 -g $san -std=c11 -D_POSIX_C_SOURCE=200809L -fopenmp $inc -DOGEM_VERSION_STRING=\"emu\""
-cxxflags="-O1 -g $san -std=c++17 -x c++ -include $here/emu_pre.h $inc -Wno-unknown-pragmas"
-objs=()
-for f in "$root"/cuda/*.cu; do
-  o="$out/$(basename "$f" .cu).cu.o"
-  g++ $cxxflags -c "$f" -o "$o"
-  objs+=("$o")
-done
-g++ -O1 -g $san -std=c++17 -I"$cuda/include" -c "$here/emu_rt.cpp" -o "$out/emu_rt.o"
-objs+=("$out/emu_rt.o")
-for f in "$root"/src/core/*.c "$root"/src/cpu/*.c "$root"/src/util/*.c; do
-  case "$(basename "$f")" in backend_gpu_stub.c) continue ;; esac
-  o="$out/$(basename "$f" .c).o"
-  gcc $cflags -c "$f" -o "$o"
-  objs+=("$o")
-done
+target=ogem_emu_tests
 if [ "${1:-}" = bench ]; then
   shift
-  gcc $cflags -DOGEM_HAVE_CUDA=1 -c "$root/bench/bench_gpu.c" -o "$out/bench_gpu.o"
-  g++ $san -fopenmp "${objs[@]}" "$out/bench_gpu.o" -L"$cuda/lib64" -Wl,-rpath,"$cuda/lib64" -lcurand -lm \
-    -o "$out/bench_gpu_emu"
-  echo "built $out/bench_gpu_emu" >&2
-  exec "$out/bench_gpu_emu" "$@"
+  target=bench_gpu
 fi
-gcc $cflags -DOGEM_HAVE_CUDA=1 -I"$root/tests" -DOGEM_SOURCE_DIR="\"$root\"" -DOGEM_CLI_PATH="\"/nonexistent\"" \
-  -c "$root/tests/test_gpu.c" -o "$out/test_gpu.o"
-objs+=("$out/test_gpu.o")
-g++ $san -fopenmp "${objs[@]}" -L"$cuda/lib64" -Wl,-rpath,"$cuda/lib64" -lcurand -lcriterion -lgsl -lgslcblas -lm \
-  -o "$out/ogem_emu_tests"
-echo "built $out/ogem_emu_tests" >&2
-exec "$out/ogem_emu_tests" "$@"
+out=${OGEM_EMU_BUILD:-/tmp/ogem-emu-$mode}
+cmake -S "$root" -B "$out" -DOGEM_CUDA=OFF -DOGEM_CUDA_EMU=ON -DOGEM_SANITIZE="$san" -DOGEM_TESTS=OFF \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$out" --target "$target" -j "${OGEM_EMU_JOBS:-$(nproc)}" >&2
+echo "built $out/$target" >&2
+exec "$out/$target" "$@"
