@@ -5,22 +5,12 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "math/checked.h"
 #include "util/text_read.h"
-
-static void set_msg(char *msg, size_t msglen, const char *fmt, ...)
-{
-    if (!msg || msglen == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, msglen, fmt, ap);
-    va_end(ap);
-}
 
 static int is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
 
@@ -69,7 +59,7 @@ static int parse_row(const char *path, long lineno, char *line, double *row, int
 {
     int found = count_fields(line);
     if (found != cols) {
-        set_msg(msg, msglen, "%s:%ld: expected %d value%s%s%s%s, found %d", path, lineno, cols,
+        ogem_text_msg(msg, msglen, "%s:%ld: expected %d value%s%s%s%s, found %d", path, lineno, cols,
                 cols == 1 ? "" : "s", cols_what ? " (" : "", cols_what ? cols_what : "",
                 cols_what ? ")" : "", found);
         return -1;
@@ -81,7 +71,7 @@ static int parse_row(const char *path, long lineno, char *line, double *row, int
         char shown[64];
         field_text(p, n, shown, sizeof shown);
         if (shown[0] == '\0') {
-            set_msg(msg, msglen, "%s:%ld: field %d is empty", path, lineno, k + 1);
+            ogem_text_msg(msg, msglen, "%s:%ld: field %d is empty", path, lineno, k + 1);
             return -1;
         }
         char *end;
@@ -89,13 +79,13 @@ static int parse_row(const char *path, long lineno, char *line, double *row, int
         double v = strtod(p, &end);
         while (end < p + n && is_blank(*end)) end++;
         if (end == p || end != p + n) {
-            set_msg(msg, msglen, "%s:%ld: field %d is not a number: '%s'", path, lineno, k + 1, shown);
+            ogem_text_msg(msg, msglen, "%s:%ld: field %d is not a number: '%s'", path, lineno, k + 1, shown);
             return -1;
         }
         /* strtod accepts "nan" and "inf", and turns 1e999 into HUGE_VAL: none of
          * them is a usable sample or mean. (Underflow to a tiny value is fine.) */
         if (!isfinite(v)) {
-            set_msg(msg, msglen, "%s:%ld: field %d is not finite: '%s'", path, lineno, k + 1, shown);
+            ogem_text_msg(msg, msglen, "%s:%ld: field %d is not finite: '%s'", path, lineno, k + 1, shown);
             return -1;
         }
         row[k] = v;
@@ -137,7 +127,7 @@ ogem_status ogem_csv_read(const char *path, const ogem_csv_options *opt, ogem_cs
             need_header = 0;
             int found = count_fields(s);
             if (g.cols > 0 && found != g.cols) {
-                set_msg(msg, msglen, "%s:%ld: header has %d column%s, expected %d%s%s%s", path, lineno,
+                ogem_text_msg(msg, msglen, "%s:%ld: header has %d column%s, expected %d%s%s%s", path, lineno,
                         found, found == 1 ? "" : "s", g.cols, opt->cols_what ? " (" : "",
                         opt->cols_what ? opt->cols_what : "", opt->cols_what ? ")" : "");
                 st = OGEM_ERR_PARSE;
@@ -149,13 +139,13 @@ ogem_status ogem_csv_read(const char *path, const ogem_csv_options *opt, ogem_cs
         if (g.cols == 0) g.cols = count_fields(s);
         if (!row) {
             row = malloc((size_t)g.cols * sizeof *row);
-            if (!row) { set_msg(msg, msglen, "%s: out of memory", path); st = OGEM_ERR_NOMEM; break; }
+            if (!row) { ogem_text_msg(msg, msglen, "%s: out of memory", path); st = OGEM_ERR_NOMEM; break; }
         }
         if (parse_row(path, lineno, s, row, g.cols, opt->cols_what, msg, msglen) != 0) {
             st = OGEM_ERR_PARSE;
             break;
         }
-        if (!grow(&g)) { set_msg(msg, msglen, "%s: out of memory", path); st = OGEM_ERR_NOMEM; break; }
+        if (!grow(&g)) { ogem_text_msg(msg, msglen, "%s: out of memory", path); st = OGEM_ERR_NOMEM; break; }
         memcpy(g.values + (size_t)g.rows * (size_t)g.cols, row, (size_t)g.cols * sizeof *row);
         g.lines[g.rows++] = lineno;
     }
@@ -163,7 +153,7 @@ ogem_status ogem_csv_read(const char *path, const ogem_csv_options *opt, ogem_cs
     ogem_text_close(&rd);
 
     if (st == OGEM_OK && g.rows == 0 && !opt->allow_empty) {
-        set_msg(msg, msglen, "%s: no data rows", path);
+        ogem_text_msg(msg, msglen, "%s: no data rows", path);
         st = OGEM_ERR_PARSE;
     }
     if (st != OGEM_OK) {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void set_msg(char *msg, size_t msglen, const char *fmt, ...)
+void ogem_text_msg(char *msg, size_t msglen, const char *fmt, ...)
 {
     if (!msg || msglen == 0) return;
     va_list ap;
@@ -27,19 +27,19 @@ static ogem_status too_big(const char *path, long line, size_t limit, char *msg,
 {
     char lim[32];
     limit_text(limit, lim, sizeof lim);
-    set_msg(msg, msglen, "%s:%ld: the file is larger than the %s this reader accepts", path, line, lim);
+    ogem_text_msg(msg, msglen, "%s:%ld: the file is larger than the %s this reader accepts", path, line, lim);
     return OGEM_ERR_PARSE;
 }
 
 static ogem_status has_nul(const char *path, long line, char *msg, size_t msglen)
 {
-    set_msg(msg, msglen, "%s:%ld: NUL byte: not a text file", path, line);
+    ogem_text_msg(msg, msglen, "%s:%ld: NUL byte: not a text file", path, line);
     return OGEM_ERR_PARSE;
 }
 
 static ogem_status read_error(const char *path, char *msg, size_t msglen)
 {
-    set_msg(msg, msglen, "%s: read error: %s", path, strerror(errno ? errno : EIO));
+    ogem_text_msg(msg, msglen, "%s: read error: %s", path, strerror(errno ? errno : EIO));
     return OGEM_ERR_IO;
 }
 
@@ -48,7 +48,7 @@ ogem_status ogem_text_open(ogem_text_reader *r, const char *path, size_t max_byt
     memset(r, 0, sizeof *r);
     r->f = fopen(path, "rb");
     if (!r->f) {
-        set_msg(msg, msglen, "%s: cannot open: %s", path, strerror(errno));
+        ogem_text_msg(msg, msglen, "%s: cannot open: %s", path, strerror(errno));
         return OGEM_ERR_IO;
     }
     r->path = malloc(strlen(path) + 1);
@@ -56,7 +56,7 @@ ogem_status ogem_text_open(ogem_text_reader *r, const char *path, size_t max_byt
     r->line = malloc(256);
     if (!r->path || !r->buf || !r->line) {
         ogem_text_close(r);
-        set_msg(msg, msglen, "%s: out of memory", path);
+        ogem_text_msg(msg, msglen, "%s: out of memory", path);
         return OGEM_ERR_NOMEM;
     }
     strcpy(r->path, path);
@@ -123,7 +123,7 @@ int ogem_text_next(ogem_text_reader *r, char **line, size_t *len, ogem_status *s
         if (take > r->max_line - n) {
             char lim[32];
             limit_text(r->max_line, lim, sizeof lim);
-            set_msg(msg, msglen, "%s:%ld: line longer than %s (not a text file?)", r->path, r->lineno + 1, lim);
+            ogem_text_msg(msg, msglen, "%s:%ld: line longer than %s (not a text file?)", r->path, r->lineno + 1, lim);
             *status = OGEM_ERR_PARSE;
             return -1;
         }
@@ -132,7 +132,7 @@ int ogem_text_next(ogem_text_reader *r, char **line, size_t *len, ogem_status *s
             while (cap < n + take + 1) cap *= 2;
             char *b = realloc(r->line, cap);
             if (!b) {
-                set_msg(msg, msglen, "%s: out of memory", r->path);
+                ogem_text_msg(msg, msglen, "%s: out of memory", r->path);
                 *status = OGEM_ERR_NOMEM;
                 return -1;
             }
@@ -159,7 +159,7 @@ ogem_status ogem_text_read_file(const char *path, size_t max_bytes, char **text,
     if (len) *len = 0;
     FILE *f = fopen(path, "rb");
     if (!f) {
-        set_msg(msg, msglen, "%s: cannot open: %s", path, strerror(errno));
+        ogem_text_msg(msg, msglen, "%s: cannot open: %s", path, strerror(errno));
         return OGEM_ERR_IO;
     }
     size_t cap = 4096, n = 0;
@@ -190,7 +190,7 @@ ogem_status ogem_text_read_file(const char *path, size_t max_bytes, char **text,
         n += got;
     }
     fclose(f);
-    if (st == OGEM_ERR_NOMEM) set_msg(msg, msglen, "%s: out of memory", path);
+    if (st == OGEM_ERR_NOMEM) ogem_text_msg(msg, msglen, "%s: out of memory", path);
     if (st != OGEM_OK) {
         free(buf);
         return st;

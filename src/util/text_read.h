@@ -65,4 +65,12 @@ void ogem_text_close(ogem_text_reader *r);
 ogem_status ogem_text_read_file(const char *path, size_t max_bytes, char **text, size_t *len,
                                 char *msg, size_t msglen);
 
+/* printf into msg[msglen] (nothing when msg is NULL or msglen 0): how the
+ * readers of src/util word their one-line messages. */
+void ogem_text_msg(char *msg, size_t msglen, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
 #endif /* OGEM_TEXT_READ_H */
