@@ -1,5 +1,5 @@
 /*
- * backend_gpu.cu - the CUDA backend (contract: src/backend.h).
+ * backend_gpu.cu - the CUDA backend (contract: src/core/backend.h).
  *
  * Points live on the device (gpu_internal.cuh's SoA layout) and are drawn
  * there with cuRAND's device API generators, following backend.h's sampling
