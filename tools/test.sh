@@ -11,6 +11,7 @@ cd "$ogem_root"
 ogem_log "running ${ogem_build#"$ogem_root"/}/ogem_tests"
 # Run directly (not through ctest) so that Criterion prints its synthesis line.
 rc=0
+bash tools/check_layers.sh || rc=1   # README "Layout": no include of a higher layer
 "$ogem_build/ogem_tests" "$@" || rc=$?
 # Criterion leaves skipped tests out of its synthesis line: say how many GPU
 # tests were skipped for want of a device, so that none reads as passed.

@@ -56,6 +56,9 @@ struct ogem_backend {
 };
 
 ogem_status ogem_backend_cpu_create(ogem_backend **out, const ogem_point_spec *spec, char *msg, size_t len);
+/* Host bytes the CPU backend's point set for spec will hold (saturating), so
+ * that the driver can hold a request to the memory budget before creating it. */
+size_t ogem_backend_cpu_point_bytes(const ogem_point_spec *spec);
 /* Defined in cuda/backend_gpu.cu when built with CUDA, else a stub that
  * returns OGEM_ERR_NO_DEVICE. */
 ogem_status ogem_backend_gpu_create(ogem_backend **out, const ogem_point_spec *spec, char *msg, size_t len);

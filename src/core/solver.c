@@ -11,7 +11,6 @@
 #include "core/backend.h"
 #include "core/budget.h"
 #include "core/subspace.h"
-#include "cpu/host_points.h"
 #include "math/checked.h"
 #include "ogem/ogem.h"
 
@@ -172,7 +171,7 @@ ogem_status ogem_solver_create(ogem_solver **out, const ogem_settings *p, char *
     const batch_sizes bs = batch_sizes_of(R, n, d, K, use_subspace);
     const size_t data_bytes = p->estimator == OGEM_EST_DATA
                                   ? ogem_size_mul3(sizeof(double), ogem_count(p->data_rows), ogem_count(d)) : 0;
-    const size_t point_bytes = ogem_size_add(data_bytes, dev == OGEM_DEVICE_CPU ? ogem_host_points_bytes(&spec) : 0);
+    const size_t point_bytes = ogem_size_add(data_bytes, dev == OGEM_DEVICE_CPU ? ogem_backend_cpu_point_bytes(&spec) : 0);
     st = check_budget(p, K, batch_bytes(&bs), point_bytes, msg, len);
     if (st) return st;
 

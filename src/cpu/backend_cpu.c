@@ -182,6 +182,11 @@ static void cpu_destroy(ogem_backend *b)
     free(cb);
 }
 
+size_t ogem_backend_cpu_point_bytes(const ogem_point_spec *spec)
+{
+    return ogem_host_points_bytes(spec);
+}
+
 ogem_status ogem_backend_cpu_create(ogem_backend **out, const ogem_point_spec *spec, char *msg, size_t len)
 {
     *out = NULL;
