@@ -8,9 +8,10 @@
  * The kill moments are fractions of the uninterrupted run's wall time, drawn
  * from a fixed seed (FAULT_SEED, or OGEM_FAULT_SEED=N in the environment to
  * try others): the same fractions on every machine, so a failure names its
- * seed, trial and moment and reruns the same way, while a slower machine (a
- * sanitizer build, a busy CI runner) still gets its kills spread over the
- * whole run rather than bunched at its start. A kill can land before the
+ * seed, trial and moment and reruns with the same fractions, while a slower
+ * machine (a sanitizer build, a busy CI runner) still gets its kills spread
+ * over the whole run rather than bunched at its start (and a machine that
+ * speeds up mid-test shrinks the time scale, see kill_until_done). A kill can land before the
  * first checkpoint (then nothing may be committed, and the run starts over),
  * while a checkpoint is being written, between the renames of the commit, or
  * after the run completed; each of these must end in the same bytes.
@@ -261,7 +262,8 @@ static void kill_and_resume(const fault_cmd *c)
             snprintf(where, sizeof where, "ogem %s, seed %#llx, trial %d (kill at %.3f x %.0f ms)", c->name,
                      (unsigned long long)seed, trial, fractions[0], ms);
         else
-            snprintf(where, sizeof where, "ogem %s, seed %#llx, trial %d (kills at %.3f x %.0f ms, then %.3f of the rest)", c->name,
+            snprintf(where, sizeof where,
+                     "ogem %s, seed %#llx, trial %d (kills at %.3f x %.0f ms, then %.3f of the rest)", c->name,
                      (unsigned long long)seed, trial, fractions[0], ms, fractions[1]);
         snprintf(name, sizeof name, "k%02d", trial);
         char *dir = tu_path(tmp, name);
@@ -285,9 +287,9 @@ static void kill_and_resume(const fault_cmd *c)
     free(tmp);
 }
 
-Test(faults, run_killed_then_resumed_is_byte_identical, .timeout = 120) { kill_and_resume(&run_cmd); }
+Test(faults, run_killed_then_resumed_is_byte_identical, .timeout = 300) { kill_and_resume(&run_cmd); }
 
-Test(faults, escape_sweep_killed_then_resumed_is_byte_identical, .timeout = 120) { kill_and_resume(&escape_cmd); }
+Test(faults, escape_sweep_killed_then_resumed_is_byte_identical, .timeout = 300) { kill_and_resume(&escape_cmd); }
 
 /* ---- leftovers of a kill ------------------------------------------------------------------ */
 
@@ -337,6 +339,6 @@ static void stale_temporaries_removed(const fault_cmd *c)
     free(tmp);
 }
 
-Test(faults, no_stale_temporaries_after_run_resume, .timeout = 60) { stale_temporaries_removed(&run_cmd); }
+Test(faults, no_stale_temporaries_after_run_resume, .timeout = 120) { stale_temporaries_removed(&run_cmd); }
 
-Test(faults, no_stale_temporaries_after_escape_resume, .timeout = 60) { stale_temporaries_removed(&escape_cmd); }
+Test(faults, no_stale_temporaries_after_escape_resume, .timeout = 120) { stale_temporaries_removed(&escape_cmd); }
