@@ -75,8 +75,8 @@ static inline void tu_guard_main(int rd)
             continue;
         }
         rec[len] = '\0';
-        long v = 0;
-        for (int i = 2; i < len; i++) v = v * 10 + (rec[i] - '0');
+        /* A pid for P and W records; D records carry a path, not a number. */
+        long v = rec[0] == 'P' || rec[0] == 'W' ? strtol(rec + 2, NULL, 10) : 0;
         if (rec[0] == 'D' && nd < TU_GUARD_MAX_DIRS && len - 2 < 64) {
             for (int i = 2; i <= len; i++) dirs[nd][i - 2] = rec[i];
             nd++;
