@@ -39,6 +39,24 @@ SIZE_TEST(qmc_2_60, "qmc:1152921504606846976")
 SIZE_TEST(mc_2_61, "mc:2305843009213693952")
 SIZE_TEST(mc_past_memory, "mc:200000000000")
 
+/* A log set past the memory budget: every:1 with --steps 2^61 overflowed the
+ * heap (the list's size wrapped), with 2^63 - 2 the size was a signed
+ * overflow, and 2^40 asked for 8 TiB. */
+Test(cli_limits, log_set_past_memory)
+{
+    static const char *const steps[] = { "2305843009213693952", "9223372036854775806", "1099511627776" };
+    char *tmp = tu_tmpdir(), *out = tu_path(tmp, "o");
+    for (int i = 0; i < 3; i++) {
+        const char *args[] = { "run", "--device", "cpu", "--inits", "2", "--steps", steps[i], "--log", "every:1",
+                               "--out", out, NULL };
+        tu_expect_bad_input(tmp, out, args, "--log: every:1 with --steps ");
+        tu_expect_bad_input(tmp, out, args, "of memory");
+    }
+    tu_rm_rf(tmp);
+    free(out);
+    free(tmp);
+}
+
 /* ---- D6, D7: numerical breakdown ------------------------------------------------- */
 
 /* A failed run: exit 1, one line on stderr containing needle, no stdout, and

@@ -20,6 +20,7 @@
 #include "cli/cli_run.h"
 #include "cli/cli_run_report.h"
 #include "cli/cli_solver.h"
+#include "math/checked.h"
 
 /* 1 for the flags that define the computation and so are stored in run.json's
  * "settings" and replayed by --config (--out, --config, --quiet, --resume are
@@ -121,7 +122,7 @@ static int run_start(cli_runner *r, cli_reader *payload)
         if (cli_runner_resume_fits(r, payload, o, o->steps) != 0) return -1;
     }
     const long R = o->inits;
-    c->mu = malloc((size_t)R * (size_t)o->components * (size_t)o->dim * sizeof *c->mu);
+    c->mu = malloc(ogem_size_mul(ogem_size_mul3(ogem_count(R), ogem_count(o->components), ogem_count(o->dim)), sizeof *c->mu));
     c->metrics = calloc((size_t)R, sizeof *c->metrics);
     c->scratch = malloc((size_t)R * sizeof *c->scratch);
     if (!c->mu || !c->metrics || !c->scratch)

@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_solver.h"
+#include "math/checked.h"
 
 int cli_exit_code_for(ogem_status st)
 {
@@ -84,7 +85,7 @@ int cli_solver_open(const char *cmd, const cli_run_opts *o, double *means, ogem_
         return cli_exit_code_for(st);
     }
     device_notice(cmd, s.device, *out, o->quiet);
-    double *mu = means ? means : malloc((size_t)o->inits * (size_t)o->components * (size_t)o->dim * sizeof *mu);
+    double *mu = means ? means : malloc(ogem_size_mul(ogem_size_mul3(ogem_count(o->inits), ogem_count(o->components), ogem_count(o->dim)), sizeof *mu));
     st = mu ? cli_run_initial_means(o, mu) : OGEM_ERR_NOMEM;
     if (st == OGEM_OK) st = ogem_solver_set_means(*out, mu);
     if (mu != means) free(mu);
