@@ -24,6 +24,7 @@
 #include "cli/cli.h"
 #include "cli/cli_compare.h"
 #include "cli/cli_args.h"
+#include "util/text_read.h"
 
 enum { F_RTOL, F_ATOL, F_FILES, F_IGNORE, F_COUNT };
 
@@ -112,29 +113,38 @@ static int compare_file(const char *da, const char *db, const char *name, double
     char pa[4096], pb[4096];
     snprintf(pa, sizeof pa, "%s/%s", da, name);
     snprintf(pb, sizeof pb, "%s/%s", db, name);
-    FILE *fa = fopen(pa, "r");
-    if (!fa) {
-        cli_error(CMD, "cannot read %s: %s", pa, strerror(errno));
+    /* Bounded line readers (text_read.h): /dev/zero or a binary file is a
+     * one-line error, not a line that grows until memory runs out. */
+    char msg[512];
+    ogem_text_reader fa, fb;
+    if (ogem_text_open(&fa, pa, 0, msg, sizeof msg) != OGEM_OK) {
+        cli_error(CMD, "%s", msg);
         return 2;
     }
-    FILE *fb = fopen(pb, "r");
-    if (!fb) {
-        cli_error(CMD, "cannot read %s: %s", pb, strerror(errno));
-        fclose(fa);
+    if (ogem_text_open(&fb, pb, 0, msg, sizeof msg) != OGEM_OK) {
+        cli_error(CMD, "%s", msg);
+        ogem_text_close(&fa);
         return 2;
     }
     char *la = NULL, *lb = NULL, *header = NULL;
-    size_t ca = 0, cb = 0;
     csv_row ra = {0}, rb = {0}, head = {0};
     long line = 0, ndiff = 0;
     int status = 0;
     for (;;) {
-        ssize_t na = getline(&la, &ca, fa), nb = getline(&lb, &cb, fb);
+        size_t len;
+        ogem_status st;
+        int na = ogem_text_next(&fa, &la, &len, &st, msg, sizeof msg);
+        int nb = na < 0 ? 0 : ogem_text_next(&fb, &lb, &len, &st, msg, sizeof msg);
         line++;
-        if (na < 0 && nb < 0) break;
         if (na < 0 || nb < 0) {
-            printf("%s line %ld: %s ends at line %ld, %s has more rows\n", name, line, na < 0 ? "DIR_A" : "DIR_B",
-                   line - 1, na < 0 ? "DIR_B" : "DIR_A");
+            cli_error(CMD, "%s", msg);
+            status = 2;
+            break;
+        }
+        if (na == 0 && nb == 0) break;
+        if (na == 0 || nb == 0) {
+            printf("%s line %ld: %s ends at line %ld, %s has more rows\n", name, line, na == 0 ? "DIR_A" : "DIR_B",
+                   line - 1, na == 0 ? "DIR_B" : "DIR_A");
             status = 1;
             ndiff++;
             break;
@@ -199,14 +209,12 @@ static int compare_file(const char *da, const char *db, const char *name, double
         }
     }
     if (status == 1 && ndiff > 1) printf("%s: %ld differing fields or rows in all\n", name, ndiff);
-    free(la);
-    free(lb);
     free(ra.f);
     free(rb.f);
     free(head.f);
     free(header);
-    fclose(fa);
-    fclose(fb);
+    ogem_text_close(&fa);
+    ogem_text_close(&fb);
     return status;
 }
 
