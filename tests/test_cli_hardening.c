@@ -172,6 +172,21 @@ Test(cli_input, dev_zero_compare)
     free(a); free(b); free(tmp);
 }
 
+/* ---- D3, D11: one line naming the flag -------------------------------------------------- */
+
+/* Under --device auto without a GPU the fallback notice came before the error:
+ * two lines on stderr for one bad --out. */
+Test(cli_lines, bad_out_under_device_auto_is_one_line)
+{
+    char *tmp = tu_tmpdir();
+    const char *run[] = { "run", "--inits", "2", "--steps", "2", "--estimator", "mc:64", "--out", "/proc/x", NULL };
+    tu_expect_bad_input(tmp, "/proc/x", run, "--out: ");
+    const char *esc[] = { "escape", "--inits", "2", "--max-steps", "2", "--out", "/proc/x", NULL };
+    tu_expect_bad_input(tmp, "/proc/x", esc, "--out: ");
+    tu_rm_rf(tmp);
+    free(tmp);
+}
+
 /* ---- D2, D5: output directories ----------------------------------------------------- */
 
 /* Exited 1 after trajectory.csv and aggregate.csv had been replaced. */

@@ -469,6 +469,7 @@ int cli_paper_main(int argc, char **argv)
         free(plotter);
         return CLI_EXIT_USAGE;
     }
+    cli_solver_notices_start();
     /* Every failure from here is one of the runs (paper's flags are checked):
      * exit 1, and --out is left as it was. */
     int exit_code = CLI_EXIT_FAILURE;

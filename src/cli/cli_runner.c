@@ -188,7 +188,9 @@ static int open_out(cli_runner *r)
     r->out = ogem_outdir_open(r->out_dir, r->msg, sizeof r->msg);
     if (!r->out) return out_error(r);
     r->ckpt_preexisting = cli_ckpt_exists(r->out_dir);
-    return r->cmd->open(r);
+    if (r->cmd->open(r) != 0) return -1;
+    cli_solver_notices_start(); /* the input is accepted: its notices may show */
+    return 0;
 }
 
 static int solve(cli_runner *r)

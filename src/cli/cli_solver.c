@@ -60,16 +60,38 @@ const char *cli_solver_message(const ogem_solver *s, ogem_status st)
 }
 
 /* --device auto fell back to the CPU: one line on stderr, once per process,
- * unless quiet (issue 3's notice). */
+ * unless quiet (issue 3's notice). Held back until cli_solver_notices_start:
+ * a command refused for bad input (an --out that cannot be opened, a value
+ * checked after the solver exists) prints its one error line and nothing
+ * else. */
+static struct {
+    int said, pending, started;
+    const char *cmd;
+} notice;
+
+static void say_notice(void)
+{
+    fprintf(stderr, "ogem %s: no usable GPU found; computing on the CPU (--device cpu says so explicitly)\n",
+            notice.cmd);
+    notice.said = 1;
+    notice.pending = 0;
+}
+
 static void device_notice(const char *cmd, ogem_device requested, const ogem_solver *solver, int quiet)
 {
-    static int said;
     ogem_solver_info info;
-    if (said || quiet || requested != OGEM_DEVICE_AUTO || ogem_solver_get_info(solver, &info) != OGEM_OK) return;
-    if (strcmp(info.backend, "cpu") == 0) {
-        fprintf(stderr, "ogem %s: no usable GPU found; computing on the CPU (--device cpu says so explicitly)\n", cmd);
-        said = 1;
-    }
+    if (notice.said || notice.pending || quiet || requested != OGEM_DEVICE_AUTO ||
+        ogem_solver_get_info(solver, &info) != OGEM_OK || strcmp(info.backend, "cpu") != 0)
+        return;
+    notice.cmd = cmd; /* a command's name: a static string */
+    notice.pending = 1;
+    if (notice.started) say_notice();
+}
+
+void cli_solver_notices_start(void)
+{
+    notice.started = 1;
+    if (notice.pending) say_notice();
 }
 
 int cli_solver_open(const char *cmd, const cli_run_opts *o, double *means, ogem_solver **out)
