@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli_test_util.h"
+#include "ogem/ogem.h"
 
 /* ---- D1: sizes ------------------------------------------------------------------ */
 
@@ -184,6 +185,30 @@ Test(cli_lines, bad_out_under_device_auto_is_one_line)
     const char *esc[] = { "escape", "--inits", "2", "--max-steps", "2", "--out", "/proc/x", NULL };
     tu_expect_bad_input(tmp, "/proc/x", esc, "--out: ");
     tu_rm_rf(tmp);
+    free(tmp);
+}
+
+/* --device gpu without a GPU said "no usable CUDA device: ..." without naming
+ * --device; float on the CPU and a span past exact's reach must name theirs. */
+Test(cli_lines, refused_settings_name_their_flag)
+{
+    char *tmp = tu_tmpdir(), *out = tu_path(tmp, "o");
+    if (ogem_gpu_count() < 1) {
+        const char *gpu[] = { "run", "--device", "gpu", "--inits", "2", "--steps", "2", "--out", out, NULL };
+        tu_expect_bad_input(tmp, out, gpu, "ogem run: --device: ");
+        const char *esc[] = { "escape", "--device", "gpu", "--inits", "2", "--max-steps", "2", "--out", out, NULL };
+        tu_expect_bad_input(tmp, out, esc, "ogem escape: --device: ");
+        const char *fl[] = { "run", "--precision", "float", "--inits", "2", "--steps", "2", "--out", out, NULL };
+        tu_expect_bad_input(tmp, out, fl, "ogem run: --precision: ");
+    }
+    const char *fl[] = { "run", "--device", "cpu", "--precision", "float", "--inits", "2", "--steps", "2",
+                         "--out", out, NULL };
+    tu_expect_bad_input(tmp, out, fl, "ogem run: --precision: ");
+    const char *ex[] = { "run", "--device", "cpu", "--estimator", "exact", "--dim", "5", "--components", "4",
+                         "--inits", "2", "--steps", "2", "--out", out, NULL };
+    tu_expect_bad_input(tmp, out, ex, "ogem run: --estimator: ");
+    tu_rm_rf(tmp);
+    free(out);
     free(tmp);
 }
 
