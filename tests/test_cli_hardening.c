@@ -212,6 +212,19 @@ Test(cli_lines, refused_settings_name_their_flag)
     free(tmp);
 }
 
+/* --no-plots with --plotter was accepted, and the plotter never checked. */
+Test(cli_lines, paper_plotter_conflict_and_missing_plotter)
+{
+    char *tmp = tu_tmpdir(), *out = tu_path(tmp, "o");
+    const char *both[] = { "paper", "--quick", "--no-plots", "--plotter", "nope.py", "--out", out, NULL };
+    tu_expect_bad_input(tmp, out, both, "ogem paper: --plotter: cannot be combined with --no-plots");
+    const char *gone[] = { "paper", "--quick", "--plotter", "nope.py", "--out", out, NULL };
+    tu_expect_bad_input(tmp, out, gone, "ogem paper: --plotter: cannot read 'nope.py'");
+    tu_rm_rf(tmp);
+    free(out);
+    free(tmp);
+}
+
 /* ---- D2, D5: output directories ----------------------------------------------------- */
 
 /* Exited 1 after trajectory.csv and aggregate.csv had been replaced. */

@@ -450,16 +450,18 @@ int cli_paper_main(int argc, char **argv)
 
     /* Resolve the plotter before any work, so a bad --plotter fails fast. */
     char *plotter = NULL;
-    if (!given[PF_NO_PLOTS]) {
-        if (given[PF_PLOTTER]) {
-            if (access(value[PF_PLOTTER], R_OK) != 0) {
-                cli_error(CMD, "--plotter: cannot read '%s': %s", value[PF_PLOTTER], strerror(errno));
-                return CLI_EXIT_USAGE;
-            }
-            plotter = cli_dup_printf("%s", value[PF_PLOTTER]);
-        } else {
-            plotter = cli_data_file("plot_paper.py");
+    if (given[PF_NO_PLOTS] && given[PF_PLOTTER]) {
+        cli_error(CMD, "--plotter: cannot be combined with --no-plots (which draws no figures)");
+        return CLI_EXIT_USAGE;
+    }
+    if (given[PF_PLOTTER]) {
+        if (access(value[PF_PLOTTER], R_OK) != 0) {
+            cli_error(CMD, "--plotter: cannot read '%s': %s", value[PF_PLOTTER], strerror(errno));
+            return CLI_EXIT_USAGE;
         }
+        plotter = cli_dup_printf("%s", value[PF_PLOTTER]);
+    } else if (!given[PF_NO_PLOTS]) {
+        plotter = cli_data_file("plot_paper.py");
     }
 
     char msg[512] = "";
