@@ -299,6 +299,120 @@ Test(cli_outdir, killed_runs_temporaries_are_removed, .timeout = 120)
     free(out); free(ck); free(tmp);
 }
 
+/* ---- D9: values in a checkpoint ---------------------------------------------------------- */
+
+/* Offset in the blob of a checkpoint at which the command's payload starts:
+ * "OGEMCLI1", then the command and run.json texts, each as u64 length + bytes. */
+static size_t payload_offset(const ogem_checkpoint *ck)
+{
+    size_t pos = 8;
+    for (int k = 0; k < 2; k++) {
+        uint64_t n;
+        cr_assert_leq(pos + sizeof n, ck->blob_len);
+        memcpy(&n, (const unsigned char *)ck->blob + pos, sizeof n);
+        pos += sizeof n + (size_t)n;
+    }
+    cr_assert_leq(pos, ck->blob_len);
+    return pos;
+}
+
+/* Overwrites `len` bytes of the checkpoint's payload at `at` and writes the
+ * file again: the checksum is the one the new contents have. */
+static void forge(const char *path, size_t at, const void *bytes, size_t len)
+{
+    ogem_checkpoint ck;
+    char msg[512];
+    memset(&ck, 0, sizeof ck);
+    cr_assert_eq(ogem_checkpoint_read(path, &ck, msg, sizeof msg), OGEM_OK, "%s", msg);
+    size_t pos = payload_offset(&ck) + at;
+    cr_assert_leq(pos + len, ck.blob_len);
+    memcpy((unsigned char *)ck.blob + pos, bytes, len);
+    cr_assert_eq(ogem_checkpoint_write(path, &ck, msg, sizeof msg), OGEM_OK, "%s", msg);
+    ogem_checkpoint_free(&ck);
+}
+
+/* --resume DIR of a forged checkpoint: exit 2 and one line naming the file. */
+static void expect_refused(const char *tmp, const char *cmd, const char *dir, const char *needle)
+{
+    const char *args[] = { cmd, "--resume", dir, "--quiet", NULL };
+    tu_result r = tu_run(tmp, args);
+    char *ck = tu_path(dir, "checkpoint.ogem"), want[512];
+    snprintf(want, sizeof want, "ogem %s: --resume: %s: ", cmd, ck);
+    cr_expect_eq(r.status, 2, "exit %d: %s", r.status, r.err);
+    cr_expect_eq(tu_count_lines(r.err), 1, "[%s]", r.err);
+    cr_expect_not_null(strstr(r.err, want), "stderr lacks '%s': %s", want, r.err);
+    cr_expect_not_null(strstr(r.err, needle), "stderr lacks '%s': %s", needle, r.err);
+    cr_expect(tu_exists(ck), "the checkpoint is gone");
+    tu_free_result(&r);
+    free(ck);
+}
+
+/* Stops `args` after 3 steps, as Ctrl-C would: exit 130 and a checkpoint. */
+static void interrupted(const char *tmp, const char *const *args, const char *dir)
+{
+    const char *env[] = { "OGEM_TEST_STOP_AFTER_STEP=3", NULL };
+    tu_rm_rf(dir);
+    tu_result r = tu_run_env(tmp, env, args);
+    cr_assert_eq(r.status, 130, "exit %d: %s", r.status, r.err);
+    tu_free_result(&r);
+    char *ck = tu_path(dir, "checkpoint.ogem");
+    cr_assert(tu_exists(ck));
+    free(ck);
+}
+
+/* An escape step of 2^62 or -7 in a checkpoint whose checksum fits was
+ * accepted and landed in escapes.csv and summary.json. */
+Test(cli_resume, forged_escape_values_are_refused, .timeout = 60)
+{
+    char *tmp = tu_tmpdir(), *out = tu_path(tmp, "o");
+    const char *args[] = { "escape", "--device", "cpu", "--inits", "4", "--max-steps", "1000", "--quiet",
+                           "--out", out, NULL };
+    /* the payload: grid point, G, R (u64 each), steps run per point (G = 1),
+     * escape steps (R), losses (R doubles) */
+    const size_t steps_at = 4 * 8, loss_at = steps_at + 4 * 8;
+    const int64_t bad_steps[] = { (int64_t)1 << 62, -7, 1001 };
+    char *ck = tu_path(out, "checkpoint.ogem");
+    for (int k = 0; k < 3; k++) {
+        interrupted(tmp, args, out);
+        forge(ck, steps_at + 8, &bad_steps[k], sizeof bad_steps[k]);
+        expect_refused(tmp, "escape", out, "initialization 1: escape step");
+    }
+    interrupted(tmp, args, out);
+    const double inf = 1.0 / 0.0;
+    forge(ck, loss_at, &inf, sizeof inf);
+    expect_refused(tmp, "escape", out, "initialization 0: a loss of inf");
+    const int64_t ran = 5000;
+    interrupted(tmp, args, out);
+    forge(ck, 3 * 8, &ran, sizeof ran);
+    expect_refused(tmp, "escape", out, "5000 steps run");
+    free(ck);
+    tu_rm_rf(tmp);
+    free(out);
+    free(tmp);
+}
+
+/* The logged rows travel in a run's checkpoint and were written back as they
+ * were: a control byte, or a row of another step, went into trajectory.csv. */
+Test(cli_resume, forged_run_rows_are_refused, .timeout = 60)
+{
+    char *tmp = tu_tmpdir(), *out = tu_path(tmp, "o");
+    const char *args[] = { "run", "--device", "cpu", "--inits", "2", "--steps", "20", "--log", "every:1",
+                           "--estimator", "mc:64", "--quiet", "--out", out, NULL };
+    const char *header = "step,init,loss,max_dist,mean_dist2,update_norm\n";
+    const size_t row0 = 8 + strlen(header); /* after the text's u64 length and its header */
+    char *ck = tu_path(out, "checkpoint.ogem");
+    interrupted(tmp, args, out);
+    forge(ck, row0 + 4, "\x01", 1);
+    expect_refused(tmp, "run", out, "trajectory.csv: a logged row holds a byte that is not text");
+    interrupted(tmp, args, out);
+    forge(ck, row0, "7", 1); /* step 0's first row said to be step 7's */
+    expect_refused(tmp, "run", out, "trajectory.csv: a logged row is missing or is not of its step");
+    free(ck);
+    tu_rm_rf(tmp);
+    free(out);
+    free(tmp);
+}
+
 /* ---- D12: a test killed by its timeout ------------------------------------------------ */
 
 /* 1 while pid is a live process (not gone, not a zombie). */

@@ -53,6 +53,18 @@ int cli_runner_corrupt(cli_runner *r)
     return -1;
 }
 
+int cli_runner_bad_value(cli_runner *r, const char *fmt, ...)
+{
+    char what[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    cli_error(r->cmd->name, "--resume: %s: %s", r->resume.path, what);
+    r->rc = CLI_EXIT_USAGE;
+    return -1;
+}
+
 int cli_runner_resume_fits(cli_runner *r, const cli_reader *payload, const cli_run_opts *o, long last_step)
 {
     const ogem_checkpoint *ck = &r->resume.ck;

@@ -130,6 +130,10 @@ int cli_runner_library_error(cli_runner *r, const cli_run_opts *o, ogem_status s
 /* start: the checkpoint's payload does not belong to these settings; prints
  * "--resume: FILE is inconsistent with its own settings (corrupt?)", -1. */
 int cli_runner_corrupt(cli_runner *r);
+/* start: a value in the checkpoint's payload that the writer never writes
+ * (an escape step past --max-steps, a loss of inf, a logged row that is not
+ * one): prints "--resume: FILE: WHAT" (printf-style), -1; the exit code is 2. */
+int cli_runner_bad_value(cli_runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* start: 0 when the payload was read without running short and the
  * checkpoint's solver state has o's shape at a step <= last_step; else as
  * cli_runner_corrupt. */
