@@ -225,6 +225,44 @@ Test(cli_lines, paper_plotter_conflict_and_missing_plotter)
     free(tmp);
 }
 
+/* ---- one number grammar ------------------------------------------------------------------ */
+
+/* --eta 0x10 ran with eta 16 and --steps +3 with 3 steps, while --seed +1 was
+ * refused: strtod and strtol's own grammars leaked through. */
+Test(cli_numbers, one_grammar_for_every_number)
+{
+    static const struct { const char *flag, *value; } bad[] = {
+        { "--eta", "0x10" },   { "--eta", "0x1p4" },      { "--eta", "+1" },        { "--eta", " 1" },
+        { "--eta", "1 " },     { "--eta", "inf" },        { "--eta", "nan" },       { "--eta", "1e" },
+        { "--steps", "+3" },   { "--steps", "0x3" },      { "--steps", " 3" },      { "--steps", "-0" },
+        { "--steps", "3.0" },  { "--seed", "+1" },        { "--inits", "+2" },      { "--estimator", "mc:+64" },
+        { "--estimator", "mc:0x40" }, { "--log", "every:+1" }, { "--mu-star", "+1" }, { "--weights", "geometric:0x1" },
+    };
+    char *tmp = tu_tmpdir(), *out = tu_path(tmp, "o");
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        char needle[64];
+        snprintf(needle, sizeof needle, "ogem run: %s: ", bad[k].flag);
+        const char *args[] = { "run", "--device", "cpu", bad[k].flag, bad[k].value, "--quiet", "--out", out, NULL };
+        tu_expect_bad_input(tmp, out, args, needle);
+    }
+    /* what the grammar keeps: exponents with a sign (JSON writes 1e+300), a
+     * point without digits on one side, a leading '-' where negatives go */
+    static const struct { const char *flag, *value; } good[] = {
+        { "--eta", "1e+0" }, { "--eta", ".5" }, { "--eta", "2." }, { "--eta", "5E-1" }, { "--mu-star", "-1.5" },
+    };
+    for (size_t k = 0; k < sizeof good / sizeof good[0]; k++) {
+        const char *args[] = { "run", "--device", "cpu", "--inits", "2", "--steps", "2", "--estimator", "mc:64",
+                               good[k].flag, good[k].value, "--quiet", "--out", out, NULL };
+        tu_result r = tu_run(tmp, args);
+        cr_expect_eq(r.status, 0, "%s %s: exit %d: %s", good[k].flag, good[k].value, r.status, r.err);
+        tu_free_result(&r);
+        tu_rm_rf(out);
+    }
+    tu_rm_rf(tmp);
+    free(out);
+    free(tmp);
+}
+
 /* ---- D2, D5: output directories ----------------------------------------------------- */
 
 /* Exited 1 after trajectory.csv and aggregate.csv had been replaced. */
