@@ -263,6 +263,32 @@ Test(cli_numbers, one_grammar_for_every_number)
     free(tmp);
 }
 
+/* compare --ignore accepted a column no file has (a typo skips nothing). */
+Test(cli_numbers, compare_ignore_names_a_column)
+{
+    char *tmp = tu_tmpdir(), *a = tu_path(tmp, "a");
+    const char *run[] = { "run", "--device", "cpu", "--inits", "2", "--steps", "2", "--estimator", "mc:64", "--quiet",
+                          "--out", a, NULL };
+    tu_result r = tu_run(tmp, run);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    tu_free_result(&r);
+    const char *typo[] = { "compare", a, a, "--ignore", "loss,los", NULL };
+    r = tu_run(tmp, typo);
+    cr_expect_eq(r.status, 2, "exit %d: %s", r.status, r.err);
+    cr_expect_eq(tu_count_lines(r.err), 1, "[%s]", r.err);
+    cr_expect_not_null(strstr(r.err, "ogem compare: --ignore: 'los' is not a column"), "%s", r.err);
+    cr_expect_eq(strlen(r.out), 0, "stdout: %s", r.out);
+    tu_free_result(&r);
+    /* a column of one of the files is enough (mu_1 is only in final.csv) */
+    const char *known[] = { "compare", a, a, "--ignore", "loss,mu_1", NULL };
+    r = tu_run(tmp, known);
+    cr_expect_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+    tu_free_result(&r);
+    tu_rm_rf(tmp);
+    free(a);
+    free(tmp);
+}
+
 /* ---- D2, D5: output directories ----------------------------------------------------- */
 
 /* Exited 1 after trajectory.csv and aggregate.csv had been replaced. */
