@@ -33,7 +33,8 @@ static const cli_flag flags[F_COUNT] = {
     [F_ATOL] = { "--atol", CLI_FLAG_VALUE, "A", "1e-12", "absolute tolerance" },
     [F_FILES] = { "--files", CLI_FLAG_VALUE, "LIST", "trajectory.csv,aggregate.csv,final.csv",
                   "comma-separated CSV files to compare" },
-    [F_IGNORE] = { "--ignore", CLI_FLAG_VALUE, "COLS", NULL, "comma-separated column names not to compare (each a column of a compared file)" },
+    [F_IGNORE] = { "--ignore", CLI_FLAG_VALUE, "COLS", NULL,
+                   "comma-separated column names not to compare (each a column of a compared file)" },
 };
 
 static const char *CMD = "compare";

@@ -185,7 +185,8 @@ static int run_start(cli_runner *r, cli_reader *payload)
         if (cli_runner_resume_fits(r, payload, o, o->steps) != 0 || check_resumed_rows(r, c) != 0) return -1;
     }
     const long R = o->inits;
-    c->mu = malloc(ogem_size_mul(ogem_size_mul3(ogem_count(R), ogem_count(o->components), ogem_count(o->dim)), sizeof *c->mu));
+    const size_t rnd = ogem_size_mul3(ogem_count(R), ogem_count(o->components), ogem_count(o->dim));
+    c->mu = malloc(ogem_size_mul(rnd, sizeof *c->mu)); /* saturated: fails, never wraps */
     c->metrics = calloc((size_t)R, sizeof *c->metrics);
     c->scratch = malloc((size_t)R * sizeof *c->scratch);
     if (!c->mu || !c->metrics || !c->scratch)

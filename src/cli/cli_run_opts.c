@@ -98,7 +98,9 @@ ogem_status cli_run_initial_means(const cli_run_opts *o, double *mu)
 {
     switch (o->init_kind) {
     case CLI_INIT_FILE:
-        memcpy(mu, o->init_means, ogem_size_mul(ogem_size_mul3(ogem_count(o->inits), ogem_count(o->components), ogem_count(o->dim)), sizeof *mu));
+        memcpy(mu, o->init_means,
+               ogem_size_mul(ogem_size_mul3(ogem_count(o->inits), ogem_count(o->components), ogem_count(o->dim)),
+                             sizeof *mu));
         return OGEM_OK;
     case CLI_INIT_FAR:
         return ogem_init_far(mu, 0, o->inits, o->components, o->dim, o->mu_star, o->far_k, o->far_radius, o->seed);
@@ -145,8 +147,9 @@ int cli_log_steps(const char *spec, long T, long **steps, long *count, char **ca
         char nb[32], bb[32];
         ogem_format_bytes(bytes, nb, sizeof nb);
         ogem_format_bytes(budget, bb, sizeof bb);
-        snprintf(msg, len, "%s with --steps %ld logs up to %llu steps, whose list needs %s; more than this machine's %s "
-                 "of memory (use a larger K)", spec, T, every > 0 ? (unsigned long long)(T / every) + 2 : (unsigned long long)cap, nb, bb);
+        const unsigned long long n = every > 0 ? (unsigned long long)(T / every) + 2 : (unsigned long long)cap;
+        snprintf(msg, len, "%s with --steps %ld logs up to %llu steps, whose list needs %s; "
+                 "more than this machine's %s of memory (use a larger K)", spec, T, n, nb, bb);
         return -1;
     }
     long *s = malloc(bytes);
