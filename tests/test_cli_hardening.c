@@ -477,6 +477,112 @@ Test(cli_resume, forged_run_rows_are_refused, .timeout = 60)
     free(tmp);
 }
 
+/* ---- D4: signals during the final write ---------------------------------------------------- */
+
+/* Bytes in DIR's temporary of name (".NAME.tmp-XXXXXX"), or -1 when none. */
+static long long temporary_size(const char *dir, const char *name)
+{
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    char prefix[128];
+    snprintf(prefix, sizeof prefix, ".%s.tmp-", name);
+    long long size = -1;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && size < 0) {
+        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0) continue;
+        char *p = tu_path(dir, e->d_name);
+        struct stat st;
+        if (stat(p, &st) == 0) size = (long long)st.st_size;
+        free(p);
+    }
+    closedir(d);
+    return size;
+}
+
+/* 1 once the child pid has exited; it stays to be reaped by tu_wait. */
+static int exited(pid_t pid)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid;
+}
+
+/* SIGTERM while final.csv was being written killed the process: no
+ * checkpoint, four temporaries. The handlers now hold the signal until the
+ * commit: complete results, no temporaries, exit 130 saying so. */
+Test(cli_signals, sigterm_during_the_final_write, .timeout = 120)
+{
+    char *tmp = tu_tmpdir(), *out = tu_path(tmp, "big"), *fin = tu_path(out, "final.csv");
+    const char *args[] = { "run", "--inits", "20000", "--components", "10", "--dim", "20", "--steps", "0",
+                           "--estimator", "mc:2", "--trace-inits", "20000", "--device", "cpu", "--quiet",
+                           "--out", out, NULL };
+    struct timespec ts = { 0, 1000 * 1000 };
+    int caught = 0;
+    tu_result r = { 0 };
+    for (int attempt = 0; attempt < 3 && !caught; attempt++) {
+        tu_rm_rf(out);
+        pid_t pid = tu_spawn(tmp, NULL, args);
+        /* final.csv's temporary exists from the start; it grows at the end */
+        for (int i = 0; i < 60000 && !caught; i++) {
+            if (temporary_size(out, "final.csv") > 0) caught = 1;
+            else if (exited(pid)) break;
+            else nanosleep(&ts, NULL);
+        }
+        if (caught) kill(pid, SIGTERM);
+        r = tu_wait(tmp, pid);
+        if (!caught) tu_free_result(&r);
+    }
+    cr_assert(caught, "never saw final.csv being written");
+    cr_expect_eq(r.status, 130, "exit %d: %s", r.status, r.err);
+    cr_expect_eq(tu_count_lines(r.err), 1, "[%s]", r.err);
+    cr_expect_not_null(strstr(r.err, "SIGTERM during the final write: the run had completed"), "%s", r.err);
+    tu_free_result(&r);
+    cr_expect_eq(tu_file_lines(fin), 20000 * 10 + 1, "final.csv is incomplete");
+    cr_expect_eq(count_temporaries(out), 0, "temporaries left");
+    char *ck = tu_path(out, "checkpoint.ogem");
+    cr_expect_not(tu_exists(ck), "a complete run keeps no checkpoint");
+    free(ck);
+    tu_rm_rf(tmp);
+    free(out); free(fin); free(tmp);
+}
+
+/* `ogem paper` installed no handlers: SIGTERM left an empty --out. */
+Test(cli_signals, paper_stops_cleanly, .timeout = 120)
+{
+    char *tmp = tu_tmpdir(), *out = tu_path(tmp, "p");
+    const char *args[] = { "paper", "--quick", "--no-plots", "--device", "cpu", "--quiet", "--out", out, NULL };
+    /* the test hook: a stop after 3 steps of the first series */
+    const char *env[] = { "OGEM_TEST_STOP_AFTER_STEP=3", NULL };
+    tu_result r = tu_run_env(tmp, env, args);
+    cr_expect_eq(r.status, 130, "exit %d: %s", r.status, r.err);
+    cr_expect_eq(tu_count_lines(r.err), 1, "[%s]", r.err);
+    cr_expect_not_null(strstr(r.err, "ogem paper: interrupted (SIGINT): nothing was written"), "%s", r.err);
+    tu_free_result(&r);
+    cr_expect_not(tu_exists(out), "paper left %s behind", out);
+    /* a real SIGTERM, once paper has made --out */
+    pid_t pid = tu_spawn(tmp, NULL, args);
+    cr_assert(tu_wait_for_file(out, 60), "no --out within 60 s");
+    struct timespec ts = { 0, 200 * 1000 * 1000 };
+    nanosleep(&ts, NULL);
+    kill(pid, SIGTERM);
+    r = tu_wait(tmp, pid);
+    cr_expect_eq(r.status, 130, "exit %d: %s", r.status, r.err);
+    cr_expect_eq(tu_count_lines(r.err), 1, "[%s]", r.err);
+    cr_expect_not_null(strstr(r.err, "interrupted (SIGTERM)"), "%s", r.err);
+    tu_free_result(&r);
+    cr_expect_not(tu_exists(out), "paper left %s behind", out);
+    /* a directory that was there stays, without temporaries */
+    cr_assert_eq(mkdir(out, 0755), 0);
+    r = tu_run_env(tmp, env, args);
+    cr_expect_eq(r.status, 130, "exit %d: %s", r.status, r.err);
+    tu_free_result(&r);
+    cr_expect(tu_exists(out));
+    cr_expect_eq(tu_dir_entries(out), 0, "--out holds what paper left");
+    tu_rm_rf(tmp);
+    free(out);
+    free(tmp);
+}
+
 /* ---- D12: a test killed by its timeout ------------------------------------------------ */
 
 /* 1 while pid is a live process (not gone, not a zombie). */

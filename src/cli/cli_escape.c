@@ -97,7 +97,7 @@ ogem_status cli_escape_run_point(cli_runner *r, const cli_escape_opts *e, long g
     const size_t first = (size_t)g * (size_t)e->R;
     double t0 = cli_now();
     ogem_status st = ogem_escape_run(s, e->until, e->threshold, e->max_steps, res->steps + first, res->loss + first,
-                                     r ? on_step : NULL, &p);
+                                     on_step, &p); /* r may be NULL (paper): on_step still stops */
     res->seconds[g] += cli_now() - t0;
     res->reached[g] = ogem_solver_step_index(s);
     res->done = g + 1;
