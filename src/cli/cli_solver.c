@@ -107,7 +107,8 @@ int cli_solver_open(const char *cmd, const cli_run_opts *o, double *means, ogem_
         return cli_exit_code_for(st);
     }
     device_notice(cmd, s.device, *out, o->quiet);
-    double *mu = means ? means : malloc(ogem_size_mul(ogem_size_mul3(ogem_count(o->inits), ogem_count(o->components), ogem_count(o->dim)), sizeof *mu));
+    const size_t rnd = ogem_size_mul3(ogem_count(o->inits), ogem_count(o->components), ogem_count(o->dim));
+    double *mu = means ? means : malloc(ogem_size_mul(rnd, sizeof *mu)); /* saturated: fails, never wraps */
     st = mu ? cli_run_initial_means(o, mu) : OGEM_ERR_NOMEM;
     if (st == OGEM_OK) st = ogem_solver_set_means(*out, mu);
     if (mu != means) free(mu);
