@@ -118,9 +118,41 @@ void cli_print_help(FILE *out, const char *usage, const char *intro, const cli_f
     if (epilogue) fprintf(out, "\n%s\n", epilogue);
 }
 
+/* The one grammar of every number on the command line (and in the specs and
+ * --config replays, which go through the same parsers), before strtol and
+ * strtod get to see it, since they also take leading spaces, '+', hex
+ * ("0x10", "0x1p4"), "inf" and "nan":
+ *   integer  -?DIGITS
+ *   real     -?(DIGITS[.DIGITS?] | .DIGITS)([eE][+-]?DIGITS)?
+ * The exponent's sign stays: %.17g and JSON write "1e+300". */
+static int digits(const char **p)
+{
+    const char *s = *p;
+    while (**p >= '0' && **p <= '9') (*p)++;
+    return *p > s;
+}
+
+static int number_syntax(const char *text, int real)
+{
+    const char *p = text;
+    if (*p == '-') p++;
+    int whole = digits(&p), frac = 0;
+    if (real && *p == '.') {
+        p++;
+        frac = digits(&p);
+    }
+    if (!whole && !frac) return 0;
+    if (real && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (*p == '+' || *p == '-') p++;
+        if (!digits(&p)) return 0;
+    }
+    return *p == '\0';
+}
+
 int cli_strtol(const char *text, long *out)
 {
-    if (!text || !*text) return -1;
+    if (!text || !number_syntax(text, 0)) return -1;
     char *end;
     errno = 0;
     long v = strtol(text, &end, 10);
@@ -131,7 +163,7 @@ int cli_strtol(const char *text, long *out)
 
 int cli_strtod(const char *text, double *out)
 {
-    if (!text || !*text) return -1;
+    if (!text || !number_syntax(text, 1)) return -1;
     char *end;
     double v = strtod(text, &end);
     if (end == text || *end != '\0' || !isfinite(v)) return -1;
@@ -145,7 +177,8 @@ static int parse_integer(const char *cmd, const char *flag, const char *text, lo
                          long *out)
 {
     long v;
-    if (cli_strtol(text, &v) != 0 || v < lo || v > hi) {
+    /* "-0" where no negative is allowed is refused with the other signs */
+    if (cli_strtol(text, &v) != 0 || v < lo || v > hi || (lo >= 0 && text[0] == '-')) {
         if (unbounded)
             cli_error(cmd, "%s: expected an integer >= %ld, got '%s'", flag, lo, text ? text : "");
         else
@@ -171,9 +204,9 @@ int cli_parse_int(const char *cmd, const char *flag, const char *text, int lo, i
 
 int cli_parse_u64(const char *cmd, const char *flag, const char *text, uint64_t *out)
 {
-    /* strtoull accepts a sign and wraps negatives around; only digits here. */
-    int ok = text && *text;
-    for (const char *p = text; ok && *p; p++) ok = *p >= '0' && *p <= '9';
+    /* strtoull accepts a sign and wraps negatives around; the integer grammar
+     * without its '-' here. */
+    int ok = text && text[0] != '-' && number_syntax(text, 0);
     unsigned long long v = 0;
     if (ok) {
         errno = 0;

@@ -72,7 +72,10 @@ int cli_parse_double_list(const char *cmd, const char *flag, const char *text, d
 int cli_parse_choice(const char *cmd, const char *flag, const char *text, const char *const *choices, int *out);
 
 /* Parses a number without printing: 0 on success. Used by the spec parsers,
- * which word their own messages. */
+ * which word their own messages. Every number parser here takes the same
+ * grammar: decimal integers -?DIGITS; reals -?(DIGITS[.DIGITS] | .DIGITS)
+ * with an optional exponent [eE][+-]?DIGITS; no '+' sign, no spaces, no hex,
+ * no inf or nan (cli_args.c). */
 int cli_strtol(const char *text, long *out);
 int cli_strtod(const char *text, double *out);
 

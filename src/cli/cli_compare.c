@@ -24,6 +24,7 @@
 #include "cli/cli.h"
 #include "cli/cli_compare.h"
 #include "cli/cli_args.h"
+#include "util/text_read.h"
 
 enum { F_RTOL, F_ATOL, F_FILES, F_IGNORE, F_COUNT };
 
@@ -32,7 +33,8 @@ static const cli_flag flags[F_COUNT] = {
     [F_ATOL] = { "--atol", CLI_FLAG_VALUE, "A", "1e-12", "absolute tolerance" },
     [F_FILES] = { "--files", CLI_FLAG_VALUE, "LIST", "trajectory.csv,aggregate.csv,final.csv",
                   "comma-separated CSV files to compare" },
-    [F_IGNORE] = { "--ignore", CLI_FLAG_VALUE, "COLS", NULL, "comma-separated column names not to compare" },
+    [F_IGNORE] = { "--ignore", CLI_FLAG_VALUE, "COLS", NULL,
+                   "comma-separated column names not to compare (each a column of a compared file)" },
 };
 
 static const char *CMD = "compare";
@@ -105,6 +107,42 @@ static int is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* Each --ignore name must be a column of one of the files compared (in
+ * DIR_A's headers): a misspelt name would otherwise compare what it was meant
+ * to skip, or skip nothing, silently. 0, or 2 with the one line printed. A
+ * file that cannot be read is left to the comparison to report. */
+static int check_ignore(const char *da, char *const *file, int nfiles, const char *ignore)
+{
+    if (!ignore) return 0;
+    for (const char *p = ignore;;) {
+        const char *c = strchr(p, ',');
+        size_t len = c ? (size_t)(c - p) : strlen(p);
+        int found = 0;
+        for (int i = 0; !found && len > 0 && i < nfiles; i++) {
+            char path[4096], msg[512], *line;
+            size_t n;
+            ogem_status st;
+            ogem_text_reader rd;
+            snprintf(path, sizeof path, "%s/%s", da, file[i]);
+            if (ogem_text_open(&rd, path, 0, msg, sizeof msg) != OGEM_OK) continue;
+            if (ogem_text_next(&rd, &line, &n, &st, msg, sizeof msg) == 1) {
+                csv_row head = { 0 };
+                if (split(line, &head) == 0)
+                    for (int k = 0; !found && k < head.n; k++)
+                        found = strlen(head.f[k]) == len && strncmp(head.f[k], p, len) == 0;
+                free(head.f);
+            }
+            ogem_text_close(&rd);
+        }
+        if (!found) {
+            cli_error(CMD, "--ignore: '%.*s' is not a column of any compared file", (int)len, p);
+            return 2;
+        }
+        if (!c) return 0;
+        p = c + 1;
+    }
+}
+
 /* Compares one file. Returns 0 (agree), 1 (differ: reported on stdout), 2 (bad input: stderr). */
 static int compare_file(const char *da, const char *db, const char *name, double rtol, double atol,
                         const char *ignore)
@@ -112,29 +150,38 @@ static int compare_file(const char *da, const char *db, const char *name, double
     char pa[4096], pb[4096];
     snprintf(pa, sizeof pa, "%s/%s", da, name);
     snprintf(pb, sizeof pb, "%s/%s", db, name);
-    FILE *fa = fopen(pa, "r");
-    if (!fa) {
-        cli_error(CMD, "cannot read %s: %s", pa, strerror(errno));
+    /* Bounded line readers (text_read.h): /dev/zero or a binary file is a
+     * one-line error, not a line that grows until memory runs out. */
+    char msg[512];
+    ogem_text_reader fa, fb;
+    if (ogem_text_open(&fa, pa, 0, msg, sizeof msg) != OGEM_OK) {
+        cli_error(CMD, "%s", msg);
         return 2;
     }
-    FILE *fb = fopen(pb, "r");
-    if (!fb) {
-        cli_error(CMD, "cannot read %s: %s", pb, strerror(errno));
-        fclose(fa);
+    if (ogem_text_open(&fb, pb, 0, msg, sizeof msg) != OGEM_OK) {
+        cli_error(CMD, "%s", msg);
+        ogem_text_close(&fa);
         return 2;
     }
     char *la = NULL, *lb = NULL, *header = NULL;
-    size_t ca = 0, cb = 0;
     csv_row ra = {0}, rb = {0}, head = {0};
     long line = 0, ndiff = 0;
     int status = 0;
     for (;;) {
-        ssize_t na = getline(&la, &ca, fa), nb = getline(&lb, &cb, fb);
+        size_t len;
+        ogem_status st;
+        int na = ogem_text_next(&fa, &la, &len, &st, msg, sizeof msg);
+        int nb = na < 0 ? 0 : ogem_text_next(&fb, &lb, &len, &st, msg, sizeof msg);
         line++;
-        if (na < 0 && nb < 0) break;
         if (na < 0 || nb < 0) {
-            printf("%s line %ld: %s ends at line %ld, %s has more rows\n", name, line, na < 0 ? "DIR_A" : "DIR_B",
-                   line - 1, na < 0 ? "DIR_B" : "DIR_A");
+            cli_error(CMD, "%s", msg);
+            status = 2;
+            break;
+        }
+        if (na == 0 && nb == 0) break;
+        if (na == 0 || nb == 0) {
+            printf("%s line %ld: %s ends at line %ld, %s has more rows\n", name, line, na == 0 ? "DIR_A" : "DIR_B",
+                   line - 1, na == 0 ? "DIR_B" : "DIR_A");
             status = 1;
             ndiff++;
             break;
@@ -199,14 +246,12 @@ static int compare_file(const char *da, const char *db, const char *name, double
         }
     }
     if (status == 1 && ndiff > 1) printf("%s: %ld differing fields or rows in all\n", name, ndiff);
-    free(la);
-    free(lb);
     free(ra.f);
     free(rb.f);
     free(head.f);
     free(header);
-    fclose(fa);
-    fclose(fb);
+    ogem_text_close(&fa);
+    ogem_text_close(&fb);
     return status;
 }
 
@@ -275,24 +320,41 @@ int cli_compare_main(int argc, char **argv)
         cli_error(CMD, "--files: the list is empty");
         return CLI_EXIT_USAGE;
     }
-    int worst = 0, nfiles = 0;
-    for (const char *p = list; *p;) {
-        const char *c = strchr(p, ',');
-        size_t len = c ? (size_t)(c - p) : strlen(p);
-        char name[1024];
-        if (len == 0 || len >= sizeof name) {
-            cli_error(CMD, "--files: bad file name in '%s'", list);
-            return CLI_EXIT_USAGE;
-        }
-        memcpy(name, p, len);
-        name[len] = '\0';
-        int r = compare_file(dirs[0], dirs[1], name, rtol, atol, value[F_IGNORE]);
-        if (r == 2) return CLI_EXIT_USAGE;
-        if (r > worst) worst = r;
-        nfiles++;
-        if (!c) break;
-        p = c + 1;
+    /* the file names, split once: the --ignore check reads their headers first */
+    int nfiles = 1;
+    for (const char *p = list; *p; p++) nfiles += *p == ',';
+    if (list[strlen(list) - 1] == ',') nfiles--; /* a trailing comma, as before */
+    char *names = malloc(strlen(list) + 1);
+    char **file = calloc((size_t)nfiles, sizeof(char *));
+    if (!names || !file) {
+        free(names);
+        free(file);
+        cli_error(CMD, "out of memory");
+        return CLI_EXIT_FAILURE;
     }
+    strcpy(names, list);
+    int rc = -1;
+    char *p = names;
+    for (int i = 0; rc < 0 && i < nfiles; i++) {
+        char *c = strchr(p, ',');
+        if (c) *c = '\0';
+        file[i] = p;
+        if (!*p || strlen(p) >= 1024) {
+            cli_error(CMD, "--files: bad file name in '%s'", list);
+            rc = CLI_EXIT_USAGE;
+        }
+        p = c ? c + 1 : p + strlen(p);
+    }
+    if (rc < 0 && check_ignore(dirs[0], file, nfiles, value[F_IGNORE]) != 0) rc = CLI_EXIT_USAGE;
+    int worst = 0;
+    for (int i = 0; rc < 0 && i < nfiles; i++) {
+        int r = compare_file(dirs[0], dirs[1], file[i], rtol, atol, value[F_IGNORE]);
+        if (r == 2) rc = CLI_EXIT_USAGE;
+        if (r > worst) worst = r;
+    }
+    free(names);
+    free(file);
+    if (rc >= 0) return rc;
     if (worst == 0) printf("%d files agree (rtol %g, atol %g)\n", nfiles, rtol, atol);
     return worst ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
 }

@@ -15,7 +15,6 @@
  * replays the copy of run.json that DIR's checkpoint holds.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,41 +22,7 @@
 
 #include "cli/cli_config.h"
 #include "util/json.h"
-
-static char *read_file(const char *path, size_t *len, char *msg, size_t msglen)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(msg, msglen, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (n == cap) {
-            char *b = realloc(buf, cap * 2);
-            if (!b) { free(buf); buf = NULL; break; }
-            buf = b;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) break;
-    }
-    int err = ferror(f) ? errno : 0;
-    fclose(f);
-    if (!buf) {
-        snprintf(msg, msglen, "%s: out of memory", path);
-        return NULL;
-    }
-    if (err) {
-        snprintf(msg, msglen, "%s: read error: %s", path, strerror(err));
-        free(buf);
-        return NULL;
-    }
-    *len = n;
-    return buf;
-}
+#include "util/text_read.h"
 
 /* The command-line text for one setting, or NULL with msg set. */
 static const char *setting_text(const ogem_json *v, const cli_flag *flag, cli_strings *pool, char *msg, size_t len)
@@ -181,9 +146,11 @@ int cli_config_apply_file(const char *cmd, const char *path, const char *command
             path = joined;
         }
     }
-    char *text = read_file(path, &len, msg, sizeof msg);
+    /* Bounded (text_read.h): /dev/zero or a binary file is refused, not read
+     * until memory runs out. */
+    char *text = NULL;
     int rc = -1;
-    if (!text) {
+    if (ogem_text_read_file(path, OGEM_TEXT_MAX_CONFIG, &text, &len, msg, sizeof msg) != OGEM_OK) {
         cli_error(cmd, "--config: %s", msg);
     } else {
         rc = cli_config_apply_text(cmd, "--config", path, text, len, command_name, flags, replayable, nflags, value,

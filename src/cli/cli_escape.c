@@ -97,7 +97,7 @@ ogem_status cli_escape_run_point(cli_runner *r, const cli_escape_opts *e, long g
     const size_t first = (size_t)g * (size_t)e->R;
     double t0 = cli_now();
     ogem_status st = ogem_escape_run(s, e->until, e->threshold, e->max_steps, res->steps + first, res->loss + first,
-                                     r ? on_step : NULL, &p);
+                                     on_step, &p); /* r may be NULL (paper): on_step still stops */
     res->seconds[g] += cli_now() - t0;
     res->reached[g] = ogem_solver_step_index(s);
     res->done = g + 1;
@@ -124,6 +124,31 @@ static int escape_build(cli_runner *r)
     return 0;
 }
 
+/* Every value of an escape payload is one the writer can have written: steps
+ * run in [0, --max-steps] (none at the grid points after the current one),
+ * escape steps in [-1, --max-steps] (-1: not escaped; none after the current
+ * point), losses finite or NaN (not recorded). The checksum only says the
+ * file is whole; these go into escapes.csv and summary.json as they are. */
+static int check_payload(cli_runner *r, const cli_escape_opts *e, const cli_escape_results *res, long gg)
+{
+    for (long g = 0; g < e->G; g++) {
+        const long reached = res->reached[g];
+        if (reached < 0 || reached > e->max_steps || (g > gg && reached != 0))
+            return cli_runner_bad_value(r, "grid point %ld: %ld steps run, outside [0, %ld]", g, reached,
+                                        g > gg ? 0 : e->max_steps);
+        for (long i = 0; i < e->R; i++) {
+            const size_t q = (size_t)g * (size_t)e->R + (size_t)i;
+            const long s = res->steps[q];
+            if (s < -1 || s > e->max_steps || (g > gg && s != -1))
+                return cli_runner_bad_value(r, "grid point %ld, initialization %ld: escape step %ld, outside [-1, %ld]",
+                                            g, i, s, g > gg ? -1 : e->max_steps);
+            if (isinf(res->loss[q]))
+                return cli_runner_bad_value(r, "grid point %ld, initialization %ld: a loss of %g", g, i, res->loss[q]);
+        }
+    }
+    return 0;
+}
+
 /* The payload of an escape checkpoint, checked against the options. */
 static int read_payload(cli_runner *r, cli_reader *rd)
 {
@@ -139,7 +164,8 @@ static int read_payload(cli_runner *r, cli_reader *rd)
     if (!loss) return cli_runner_corrupt(r);
     memcpy(res->loss, loss, GR * sizeof *res->loss);
     c->g0 = (long)gg;
-    return cli_runner_resume_fits(r, rd, &e->grid[gg], e->max_steps);
+    if (cli_runner_resume_fits(r, rd, &e->grid[gg], e->max_steps) != 0) return -1;
+    return check_payload(r, e, res, (long)gg);
 }
 
 static int escape_start(cli_runner *r, cli_reader *payload)

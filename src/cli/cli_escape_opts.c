@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli/cli_escape_opts.h"
+#include "math/checked.h"
 
 /* ---- flags ------------------------------------------------------------------------------- */
 
@@ -348,10 +349,11 @@ fail:
 
 int cli_escape_results_alloc(cli_escape_results *res, const cli_escape_opts *e)
 {
-    const size_t GR = (size_t)e->G * (size_t)e->R;
+    const size_t GR = ogem_size_mul(ogem_count(e->G), ogem_count(e->R));
     memset(res, 0, sizeof *res);
-    res->steps = malloc(GR * sizeof *res->steps);
-    res->loss = malloc(GR * sizeof *res->loss);
+    if (GR > OGEM_SIZE_MAX / sizeof(double)) return -1;   /* saturated: no array that large */
+    res->steps = malloc(ogem_size_mul(GR, sizeof *res->steps));
+    res->loss = malloc(ogem_size_mul(GR, sizeof *res->loss));
     res->reached = calloc((size_t)e->G, sizeof *res->reached);
     res->seconds = calloc((size_t)e->G, sizeof *res->seconds);
     if (!res->steps || !res->loss || !res->reached || !res->seconds) {

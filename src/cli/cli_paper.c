@@ -43,10 +43,14 @@
 #include "cli/cli_run.h"
 #include "cli/cli_solver.h"
 #include "cli/cli_stats.h"
+#include "cli/cli_stop.h"
 #include "util/outdir.h"
 #include "ogem/ogem.h"
 
 static const char CMD[] = "paper";
+
+/* What the experiments return when a signal asked them to stop. */
+enum { PAPER_STOPPED = 1 };
 
 enum { PF_OUT, PF_QUICK, PF_SCALE, PF_DEVICE, PF_THREADS, PF_SEED, PF_NO_PLOTS, PF_PLOTTER, PF_QUIET, PF_COUNT };
 static const cli_flag paper_flags[PF_COUNT] = {
@@ -214,7 +218,8 @@ static int conv_fits(cli_paper_conv *res)
     return rc;
 }
 
-/* Panel (a) or (b): `ogem run`'s steps, quantiles at its logged steps. */
+/* Panel (a) or (b): `ogem run`'s steps, quantiles at its logged steps. 0, -1
+ * (failed, the line printed) or PAPER_STOPPED. */
 static int run_series(const cli_run_opts *o, cli_paper_conv *res)
 {
     ogem_solver *sv = NULL;
@@ -236,6 +241,10 @@ static int run_series(const cli_run_opts *o, cli_paper_conv *res)
         cli_library_error(CMD, o, NULL, NULL, cli_solver_message(sv, st));
         goto done;
     }
+    if (cli_stop_requested()) {
+        rc = PAPER_STOPPED;
+        goto done;
+    }
     res->steps = o->log_steps;
     res->m = o->n_log_steps;
     res->seconds = cli_now() - start;
@@ -251,7 +260,8 @@ done:
     return rc;
 }
 
-/* Panel (c): `ogem escape --sweep`'s grid points, one solver each. */
+/* Panel (c): `ogem escape --sweep`'s grid points, one solver each; returns
+ * as run_series. */
 static int run_sweep(const paper *c, cli_paper_sweep *s, int by_dim)
 {
     const cli_escape_opts *e = &s->e;
@@ -269,6 +279,7 @@ static int run_sweep(const paper *c, cli_paper_sweep *s, int by_dim)
         if (st != OGEM_OK) cli_library_error(CMD, &e->grid[g], NULL, NULL, cli_solver_message(sv, st));
         ogem_solver_destroy(sv);
         if (st != OGEM_OK) return -1;
+        if (cli_stop_requested()) return PAPER_STOPPED;
     }
     if (cli_paper_sweep_summarize(s) != 0) {
         cli_error(CMD, "out of memory");
@@ -300,6 +311,9 @@ static int probe(paper *c, cli_paper_report *rep)
     return rc;
 }
 
+/* 0, -1 after the one line of a failure, or PAPER_STOPPED when SIGINT or
+ * SIGTERM asked to stop (checked between steps, in run_series and
+ * run_sweep, and between the runs). */
 static int experiments(paper *c, cli_paper_report *rep)
 {
     if (probe(c, rep) != 0) return -1;
@@ -310,16 +324,23 @@ static int experiments(paper *c, cli_paper_report *rep)
             for (int q = 0; q < j && c->shares[j] < 0; q++)
                 if (SERIES[q].panel == 'a' && SERIES[q].n == SERIES[j].n && SERIES[q].d == SERIES[j].d) c->shares[j] = q;
         if (c->shares[j] >= 0) continue;
+        if (cli_stop_requested()) return PAPER_STOPPED;
         progress(c, "(%c) %s: %d inits, %ld gradient EM steps, exact", SERIES[j].panel, SERIES[j].name,
                  c->plan.conv_inits, c->plan.conv_steps);
         if (run_options(c, SERIES[j].d, SERIES[j].n, SERIES[j].weights_text, c->plan.conv_inits, c->plan.conv_steps,
-                        &c->opts[j]) != 0 ||
-            run_series(&c->opts[j], &c->conv[j]) != 0)
+                        &c->opts[j]) != 0)
             return -1;
+        int rc = run_series(&c->opts[j], &c->conv[j]);
+        if (rc != 0) return rc;
     }
     /* (c) radius sweep, then dimension sweep */
-    if (sweep_options(c, 0, &c->radius) != 0 || run_sweep(c, &c->radius, 0) != 0) return -1;
-    if (sweep_options(c, 1, &c->dim) != 0 || run_sweep(c, &c->dim, 1) != 0) return -1;
+    for (int by_dim = 0; by_dim < 2; by_dim++) {
+        cli_paper_sweep *s = by_dim ? &c->dim : &c->radius;
+        if (cli_stop_requested()) return PAPER_STOPPED;
+        if (sweep_options(c, by_dim, s) != 0) return -1;
+        int rc = run_sweep(c, s, by_dim);
+        if (rc != 0) return rc;
+    }
     return 0;
 }
 
@@ -450,29 +471,45 @@ int cli_paper_main(int argc, char **argv)
 
     /* Resolve the plotter before any work, so a bad --plotter fails fast. */
     char *plotter = NULL;
-    if (!given[PF_NO_PLOTS]) {
-        if (given[PF_PLOTTER]) {
-            if (access(value[PF_PLOTTER], R_OK) != 0) {
-                cli_error(CMD, "--plotter: cannot read '%s': %s", value[PF_PLOTTER], strerror(errno));
-                return CLI_EXIT_USAGE;
-            }
-            plotter = cli_dup_printf("%s", value[PF_PLOTTER]);
-        } else {
-            plotter = cli_data_file("plot_paper.py");
+    if (given[PF_NO_PLOTS] && given[PF_PLOTTER]) {
+        cli_error(CMD, "--plotter: cannot be combined with --no-plots (which draws no figures)");
+        return CLI_EXIT_USAGE;
+    }
+    if (given[PF_PLOTTER]) {
+        if (access(value[PF_PLOTTER], R_OK) != 0) {
+            cli_error(CMD, "--plotter: cannot read '%s': %s", value[PF_PLOTTER], strerror(errno));
+            return CLI_EXIT_USAGE;
         }
+        plotter = cli_dup_printf("%s", value[PF_PLOTTER]);
+    } else if (!given[PF_NO_PLOTS]) {
+        plotter = cli_data_file("plot_paper.py");
     }
 
+    /* SIGINT/SIGTERM from here to the commit only ask to stop: between two
+     * steps or runs, --out is then left as it was (its temporaries removed,
+     * the directory too if paper created it) and the exit status is 130.
+     * Installed before --out exists, so that no signal finds it half made.
+     * paper does not resume: it is run again. */
+    cli_stop_install();
     char msg[512] = "";
     ogem_outdir *od = ogem_outdir_open(value[PF_OUT], msg, sizeof msg);
     if (!od) {
         cli_error(CMD, "--out: %s", msg);
+        cli_stop_restore();
         free(plotter);
         return CLI_EXIT_USAGE;
     }
+    cli_solver_notices_start();
     /* Every failure from here is one of the runs (paper's flags are checked):
      * exit 1, and --out is left as it was. */
     int exit_code = CLI_EXIT_FAILURE;
-    if (experiments(&c, &rep) != 0) goto out;
+    int how = cli_stop_requested() ? PAPER_STOPPED : experiments(&c, &rep);
+    if (how == PAPER_STOPPED) {
+        cli_error(CMD, "interrupted (%s): nothing was written to %s (paper does not resume; run it again)",
+                  cli_stop_name(), value[PF_OUT]);
+        exit_code = CLI_EXIT_INTERRUPTED;
+    }
+    if (how != 0) goto out;
     const cli_paper_conv *conv[N_SERIES];
     for (int j = 0; j < N_SERIES; j++) conv[j] = &c.conv[c.shares[j] >= 0 ? c.shares[j] : j];
     rep.series = SERIES;
@@ -489,10 +526,19 @@ int cli_paper_main(int argc, char **argv)
         goto out;
     }
     exit_code = CLI_EXIT_OK;
+    if (cli_stop_requested()) {
+        /* during the final write, which the handlers let finish */
+        cli_error(CMD, "%s during the final write: the results are complete and committed in %s (no figures)",
+                  cli_stop_name(), value[PF_OUT]);
+        exit_code = CLI_EXIT_INTERRUPTED;
+        goto out;
+    }
+    cli_stop_restore(); /* the plotter is a child: Ctrl-C stops it and paper alike */
     figures(&c, plotter, given[PF_NO_PLOTS]);
     cli_paper_print_summary(&rep, value[PF_OUT], cli_now() - c.t0);
 out:
     if (od) ogem_outdir_abort(od);
+    cli_stop_restore();
     paper_free(&c);
     free(plotter);
     return exit_code;

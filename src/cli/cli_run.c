@@ -20,6 +20,7 @@
 #include "cli/cli_run.h"
 #include "cli/cli_run_report.h"
 #include "cli/cli_solver.h"
+#include "math/checked.h"
 
 /* 1 for the flags that define the computation and so are stored in run.json's
  * "settings" and replayed by --config (--out, --config, --quiet, --resume are
@@ -46,6 +47,9 @@ static const char run_epilogue[] =
     "\n"
     "SIGINT/SIGTERM stop between two steps, commit the rows so far with a checkpoint,\n"
     "and exit 130; 'ogem run --resume DIR' then writes what an uninterrupted run writes.\n"
+    "\n"
+    "numbers: integers -?DIGITS, reals -?DIGITS[.DIGITS] or -?.DIGITS with an optional\n"
+    "exponent e[+-]DIGITS; no '+', spaces, hex, inf or nan.\n"
     "\n"
     "examples:\n"
     "  ogem run --dim 10 --components 5 --inits 1024 --steps 10000 --out runs/a\n"
@@ -110,6 +114,66 @@ static int run_build(cli_runner *r)
     return 0;
 }
 
+/* A header as its writer prints it (malloc'd), or NULL. */
+static char *header_text(void (*header)(FILE *))
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) return NULL;
+    header(f);
+    if (fclose(f) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* The rows a checkpoint carries for one file are what the run had written
+ * there: its header, then for each logged step before the checkpoint's, in
+ * order, `per_step` lines starting "STEP," (and "STEP,INIT," when per_step
+ * counts inits), printable text ending in '\n'. NULL when they are, else
+ * what is wrong (static text). */
+static const char *rows_problem(const unsigned char *text, size_t len, void (*header)(FILE *), const long *steps,
+                                long nsteps, long per_step, int with_init)
+{
+    char *head = header_text(header);
+    if (!head) return "out of memory checking the logged rows";
+    const size_t hl = strlen(head);
+    int ok = len >= hl && memcmp(text, head, hl) == 0;
+    free(head);
+    if (!ok) return "the logged rows do not start with their header";
+    size_t pos = hl;
+    for (long j = 0; j < nsteps; j++)
+        for (long i = 0; i < per_step; i++) {
+            char prefix[48];
+            int n = with_init ? snprintf(prefix, sizeof prefix, "%ld,%ld,", steps[j], i)
+                              : snprintf(prefix, sizeof prefix, "%ld,", steps[j]);
+            if (len - pos < (size_t)n || memcmp(text + pos, prefix, (size_t)n) != 0)
+                return "a logged row is missing or is not of its step";
+            while (pos < len && text[pos] != '\n') {
+                if (text[pos] < 0x20 || text[pos] > 0x7e) return "a logged row holds a byte that is not text";
+                pos++;
+            }
+            if (pos == len) return "the last logged row is cut short";
+            pos++;
+        }
+    return pos == len ? NULL : "more rows are logged than steps have been run";
+}
+
+static int check_resumed_rows(cli_runner *r, const run_cmd *c)
+{
+    const cli_run_opts *o = &c->o;
+    long logged = 0; /* the steps logged before the checkpoint's */
+    while (logged < o->n_log_steps && o->log_steps[logged] < r->resume.ck.step) logged++;
+    const char *why = rows_problem(c->resumed_traj, c->resumed_traj_len, cli_trajectory_header, o->log_steps, logged,
+                                   o->traced, 1);
+    if (why) return cli_runner_bad_value(r, "trajectory.csv: %s", why);
+    why = rows_problem(c->resumed_agg, c->resumed_agg_len, cli_aggregate_header, o->log_steps, logged, 1, 0);
+    if (why) return cli_runner_bad_value(r, "aggregate.csv: %s", why);
+    return 0;
+}
+
 static int run_start(cli_runner *r, cli_reader *payload)
 {
     run_cmd *c = r->ctx;
@@ -118,10 +182,11 @@ static int run_start(cli_runner *r, cli_reader *payload)
         /* The rows the interrupted run had logged, headers included. */
         c->resumed_traj = cli_rd_str(payload, &c->resumed_traj_len);
         c->resumed_agg = cli_rd_str(payload, &c->resumed_agg_len);
-        if (cli_runner_resume_fits(r, payload, o, o->steps) != 0) return -1;
+        if (cli_runner_resume_fits(r, payload, o, o->steps) != 0 || check_resumed_rows(r, c) != 0) return -1;
     }
     const long R = o->inits;
-    c->mu = malloc((size_t)R * (size_t)o->components * (size_t)o->dim * sizeof *c->mu);
+    const size_t rnd = ogem_size_mul3(ogem_count(R), ogem_count(o->components), ogem_count(o->dim));
+    c->mu = malloc(ogem_size_mul(rnd, sizeof *c->mu)); /* saturated: fails, never wraps */
     c->metrics = calloc((size_t)R, sizeof *c->metrics);
     c->scratch = malloc((size_t)R * sizeof *c->scratch);
     if (!c->mu || !c->metrics || !c->scratch)

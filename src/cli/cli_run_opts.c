@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "cli/cli_run_opts.h"
+#include "core/budget.h"
+#include "math/checked.h"
 #include "util/csv_read.h"
 
 const cli_flag cli_run_flags[RF_COUNT] = {
@@ -96,7 +98,9 @@ ogem_status cli_run_initial_means(const cli_run_opts *o, double *mu)
 {
     switch (o->init_kind) {
     case CLI_INIT_FILE:
-        memcpy(mu, o->init_means, (size_t)o->inits * (size_t)o->components * (size_t)o->dim * sizeof *mu);
+        memcpy(mu, o->init_means,
+               ogem_size_mul(ogem_size_mul3(ogem_count(o->inits), ogem_count(o->components), ogem_count(o->dim)),
+                             sizeof *mu));
         return OGEM_OK;
     case CLI_INIT_FAR:
         return ogem_init_far(mu, 0, o->inits, o->components, o->dim, o->mu_star, o->far_k, o->far_radius, o->seed);
@@ -107,7 +111,7 @@ ogem_status cli_run_initial_means(const cli_run_opts *o, double *mu)
 
 size_t cli_run_data_count(const cli_run_opts *o)
 {
-    return o->estimator == OGEM_EST_DATA ? (size_t)o->samples * (size_t)o->dim : 0;
+    return o->estimator == OGEM_EST_DATA ? ogem_size_mul(ogem_count(o->samples), ogem_count(o->dim)) : 0;
 }
 
 /* ---- --log --------------------------------------------------------------------- */
@@ -135,20 +139,36 @@ int cli_log_steps(const char *spec, long T, long **steps, long *count, char **ca
         return -1;
     }
 
-    long cap = every > 0 ? T / every + 2 : per_decade * 20 + 2; /* 10^19 > LONG_MAX */
-    long *s = malloc((size_t)cap * sizeof *s);
+    /* 0, the multiples of K up to T, and T itself; in size_t, as T / 1 + 2
+     * overflows a long for T near LONG_MAX. 10^19 > LONG_MAX bounds log:P. */
+    size_t cap = every > 0 ? ogem_size_add(ogem_count(T / every), 2) : ogem_count(per_decade * 20 + 2);
+    size_t bytes = ogem_size_mul(cap, sizeof(long)), budget = ogem_host_memory_bytes();
+    if (bytes == OGEM_SIZE_MAX || bytes > budget) {
+        char nb[32], bb[32];
+        ogem_format_bytes(bytes, nb, sizeof nb);
+        ogem_format_bytes(budget, bb, sizeof bb);
+        const unsigned long long n = every > 0 ? (unsigned long long)(T / every) + 2 : (unsigned long long)cap;
+        snprintf(msg, len, "%s with --steps %ld logs up to %llu steps, whose list needs %s; "
+                 "more than this machine's %s of memory (use a larger K)", spec, T, n, nb, bb);
+        return -1;
+    }
+    long *s = malloc(bytes);
     if (!s) {
-        snprintf(msg, len, "too many logged steps (%ld); use a larger K", cap);
+        snprintf(msg, len, "out of memory for the %zu logged steps of %s", cap, spec);
         return -1;
     }
     long n = 0;
     s[n++] = 0;
     if (every > 0) {
-        for (long t = every; t <= T && t > 0; t += every) s[n++] = t;
+        /* t <= T - every first: t + every must not overflow */
+        for (long t = every; t <= T; t += every) {
+            s[n++] = t;
+            if (t > T - every) break;
+        }
     } else {
         /* round(10^(j/P)) for j = 0, 1, ...: about P points per decade once
          * the decade holds that many integers, every integer before. */
-        for (long j = 0; n < cap - 1; j++) {
+        for (long j = 0; (size_t)n + 1 < cap; j++) {
             double v = floor(pow(10.0, (double)j / (double)per_decade) + 0.5);
             if (v > (double)T) break;
             if ((long)v > s[n - 1]) s[n++] = (long)v;
@@ -401,8 +421,8 @@ static int read_init_file(const char *cmd, const char *label, const char *path, 
                   max_r == 0 ? "" : "s", R);
         goto done;
     }
-    seen = calloc((size_t)R * (size_t)n, 1);
-    o->init_means = malloc((size_t)R * (size_t)n * (size_t)d * sizeof(double));
+    seen = calloc(ogem_size_mul(ogem_count(R), ogem_count(n)), 1);
+    o->init_means = malloc(ogem_size_mul(ogem_size_mul3(ogem_count(R), ogem_count(n), ogem_count(d)), sizeof(double)));
     if (!seen || !o->init_means) {
         cli_error(cmd, "%s file: out of memory", label);
         goto done;

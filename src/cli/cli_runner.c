@@ -53,6 +53,18 @@ int cli_runner_corrupt(cli_runner *r)
     return -1;
 }
 
+int cli_runner_bad_value(cli_runner *r, const char *fmt, ...)
+{
+    char what[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    cli_error(r->cmd->name, "--resume: %s: %s", r->resume.path, what);
+    r->rc = CLI_EXIT_USAGE;
+    return -1;
+}
+
 int cli_runner_resume_fits(cli_runner *r, const cli_reader *payload, const cli_run_opts *o, long last_step)
 {
     const ogem_checkpoint *ck = &r->resume.ck;
@@ -98,7 +110,12 @@ void cli_runner_progress(cli_runner *r, const char *fmt, ...)
     cli_progress_show(&r->progress, "%s", line);
 }
 
-int cli_runner_stopping(const cli_runner *r) { return r && cli_stop_requested(); }
+/* For r == NULL too: `ogem paper` has no runner but installs the handlers. */
+int cli_runner_stopping(const cli_runner *r)
+{
+    (void)r;
+    return cli_stop_requested();
+}
 
 int cli_runner_failed(const cli_runner *r) { return r && r->failed; }
 
@@ -117,7 +134,10 @@ static int checkpoint(cli_runner *r)
 
 int cli_runner_step_done(cli_runner *r, long steps_done, int may_checkpoint)
 {
-    if (!r) return 0;
+    if (!r) {
+        cli_stop_count_step(); /* the test hook counts paper's steps too */
+        return 0;
+    }
     if (may_checkpoint && r->checkpoint_every > 0 && steps_done % r->checkpoint_every == 0 && checkpoint(r) != 0) {
         r->failed = 1;
         return cli_runner_fail(r, CLI_EXIT_FAILURE, "%s", r->msg);
@@ -188,7 +208,9 @@ static int open_out(cli_runner *r)
     r->out = ogem_outdir_open(r->out_dir, r->msg, sizeof r->msg);
     if (!r->out) return out_error(r);
     r->ckpt_preexisting = cli_ckpt_exists(r->out_dir);
-    return r->cmd->open(r);
+    if (r->cmd->open(r) != 0) return -1;
+    cli_solver_notices_start(); /* the input is accepted: its notices may show */
+    return 0;
 }
 
 static int solve(cli_runner *r)
@@ -197,8 +219,7 @@ static int solve(cli_runner *r)
     cli_progress_init(&r->progress, r->quiet, r->cmd->progress_width);
     int how = r->cmd->solve(r);
     cli_progress_done(&r->progress);
-    cli_stop_restore();
-    return how;
+    return how; /* the handlers stay until the commit is done (cli_runner_main) */
 }
 
 static int commit(cli_runner *r, const cli_outcome *how)
@@ -217,6 +238,15 @@ static int commit(cli_runner *r, const cli_outcome *how)
     /* Complete: the checkpoint has served its purpose. */
     cli_ckpt_remove(r->out_dir);
     r->rc = CLI_EXIT_OK;
+    if (cli_stop_requested()) {
+        /* The signal came after the last step, while the outputs were being
+         * written: the handlers held it until the commit, so the directory
+         * holds the complete results, and the exit status says a signal was
+         * honoured. */
+        cli_error(r->cmd->name, "%s during the final write: the run had completed, and its results are committed "
+                  "in %s", cli_stop_name(), r->out_dir);
+        r->rc = CLI_EXIT_INTERRUPTED;
+    }
     return 0;
 }
 
@@ -278,6 +308,7 @@ int cli_runner_main(const cli_command *cmd, void *ctx, int argc, char **argv)
     if (r.rc != CLI_EXIT_OK && r.rc != CLI_EXIT_INTERRUPTED && r.ckpt_written && !r.ckpt_preexisting)
         cli_ckpt_remove(r.out_dir); /* a failed run leaves nothing behind */
     if (r.out) ogem_outdir_abort(r.out);
+    cli_stop_restore(); /* installed by solve; a no-op when it never ran */
     if (r.solver) ogem_solver_destroy(r.solver);
     cmd->cleanup(&r);
     free(r.config);

@@ -24,7 +24,10 @@
  *   7. stopped by a signal: a checkpoint (payload hook);
  *   8. finish: the command writes its outputs' contents; the runner commits
  *      them atomically (ogem_outdir), removes the checkpoint of a complete
- *      run or says how to continue an interrupted one (exit 130);
+ *      run or says how to continue an interrupted one (exit 130). The
+ *      SIGINT/SIGTERM handlers of step 6 stay installed until the commit is
+ *      done: a signal during the final write lets it finish, and a complete
+ *      run so committed exits 130 saying so (a second signal kills at once);
  *   9. summary on stdout unless --quiet; cleanup always.
  *
  * Hooks return 0, or -1 after printing their one line. The exit code of a
@@ -130,6 +133,10 @@ int cli_runner_library_error(cli_runner *r, const cli_run_opts *o, ogem_status s
 /* start: the checkpoint's payload does not belong to these settings; prints
  * "--resume: FILE is inconsistent with its own settings (corrupt?)", -1. */
 int cli_runner_corrupt(cli_runner *r);
+/* start: a value in the checkpoint's payload that the writer never writes
+ * (an escape step past --max-steps, a loss of inf, a logged row that is not
+ * one): prints "--resume: FILE: WHAT" (printf-style), -1; the exit code is 2. */
+int cli_runner_bad_value(cli_runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* start: 0 when the payload was read without running short and the
  * checkpoint's solver state has o's shape at a step <= last_step; else as
  * cli_runner_corrupt. */
@@ -150,13 +157,14 @@ void cli_runner_progress(cli_runner *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
-/* solve: nonzero once SIGINT/SIGTERM asked to stop (0 for r == NULL). */
+/* solve: nonzero once SIGINT/SIGTERM asked to stop (r may be NULL: the
+ * handlers' flag, for `ogem paper`, which installs them itself). */
 int cli_runner_stopping(const cli_runner *r);
 /* solve: call after each step that leaves the run unfinished, steps_done
  * being the solver's step index afterwards; writes the checkpoint every
  * --checkpoint-every steps when may_checkpoint. 0, or -1 after printing when
  * the checkpoint failed (then cli_runner_failed is 1 and solve returns -1).
- * r == NULL: nothing, 0. */
+ * r == NULL: only counts the step for OGEM_TEST_STOP_AFTER_STEP, 0. */
 int cli_runner_step_done(cli_runner *r, long steps_done, int may_checkpoint);
 int cli_runner_failed(const cli_runner *r);
 

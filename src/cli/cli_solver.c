@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_solver.h"
+#include "math/checked.h"
 
 int cli_exit_code_for(ogem_status st)
 {
@@ -59,16 +60,38 @@ const char *cli_solver_message(const ogem_solver *s, ogem_status st)
 }
 
 /* --device auto fell back to the CPU: one line on stderr, once per process,
- * unless quiet (issue 3's notice). */
+ * unless quiet (issue 3's notice). Held back until cli_solver_notices_start:
+ * a command refused for bad input (an --out that cannot be opened, a value
+ * checked after the solver exists) prints its one error line and nothing
+ * else. */
+static struct {
+    int said, pending, started;
+    const char *cmd;
+} notice;
+
+static void say_notice(void)
+{
+    fprintf(stderr, "ogem %s: no usable GPU found; computing on the CPU (--device cpu says so explicitly)\n",
+            notice.cmd);
+    notice.said = 1;
+    notice.pending = 0;
+}
+
 static void device_notice(const char *cmd, ogem_device requested, const ogem_solver *solver, int quiet)
 {
-    static int said;
     ogem_solver_info info;
-    if (said || quiet || requested != OGEM_DEVICE_AUTO || ogem_solver_get_info(solver, &info) != OGEM_OK) return;
-    if (strcmp(info.backend, "cpu") == 0) {
-        fprintf(stderr, "ogem %s: no usable GPU found; computing on the CPU (--device cpu says so explicitly)\n", cmd);
-        said = 1;
-    }
+    if (notice.said || notice.pending || quiet || requested != OGEM_DEVICE_AUTO ||
+        ogem_solver_get_info(solver, &info) != OGEM_OK || strcmp(info.backend, "cpu") != 0)
+        return;
+    notice.cmd = cmd; /* a command's name: a static string */
+    notice.pending = 1;
+    if (notice.started) say_notice();
+}
+
+void cli_solver_notices_start(void)
+{
+    notice.started = 1;
+    if (notice.pending) say_notice();
 }
 
 int cli_solver_open(const char *cmd, const cli_run_opts *o, double *means, ogem_solver **out)
@@ -84,7 +107,8 @@ int cli_solver_open(const char *cmd, const cli_run_opts *o, double *means, ogem_
         return cli_exit_code_for(st);
     }
     device_notice(cmd, s.device, *out, o->quiet);
-    double *mu = means ? means : malloc((size_t)o->inits * (size_t)o->components * (size_t)o->dim * sizeof *mu);
+    const size_t rnd = ogem_size_mul3(ogem_count(o->inits), ogem_count(o->components), ogem_count(o->dim));
+    double *mu = means ? means : malloc(ogem_size_mul(rnd, sizeof *mu)); /* saturated: fails, never wraps */
     st = mu ? cli_run_initial_means(o, mu) : OGEM_ERR_NOMEM;
     if (st == OGEM_OK) st = ogem_solver_set_means(*out, mu);
     if (mu != means) free(mu);

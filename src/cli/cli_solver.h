@@ -23,8 +23,13 @@ int cli_exit_code_for(ogem_status st);
  * n x d doubles, or in a buffer of its own when means is NULL). 0; else the
  * one line has been printed, *out is NULL and the exit code is returned.
  * --device auto that ends up on the CPU says so once per process (unless
- * o->quiet). */
+ * o->quiet), but only from cli_solver_notices_start on. */
 int cli_solver_open(const char *cmd, const cli_run_opts *o, double *means, ogem_solver **out);
+
+/* The input has been accepted (--out is open): the CPU-fallback notice of a
+ * solver opened so far is printed now, later ones at once. Until then it is
+ * held back, so that bad input prints exactly one line. */
+void cli_solver_notices_start(void);
 
 /* The solver's error text after status st, or the status's own text. */
 const char *cli_solver_message(const ogem_solver *s, ogem_status st);

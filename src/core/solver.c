@@ -227,6 +227,13 @@ ogem_status ogem_solver_create(ogem_solver **out, const ogem_settings *p, char *
 
     st = dev == OGEM_DEVICE_GPU ? ogem_backend_gpu_create(&s->be, &spec, msg, len)
                                 : ogem_backend_cpu_create(&s->be, &spec, msg, len);
+    if (st == OGEM_ERR_NO_DEVICE && msg && len > 0 && strncmp(msg, "device: ", 8) != 0) {
+        /* No GPU is the device setting's fault: its name leads, as for every
+         * other setting (the backends describe only what they found). */
+        char why[512];
+        snprintf(why, sizeof why, "%s", msg[0] ? msg : ogem_status_string(st));
+        snprintf(msg, len, "device: %s", why);
+    }
     if (st) { ogem_solver_destroy(s); return st; }
     *out = s;
     return OGEM_OK;
