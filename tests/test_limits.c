@@ -4,7 +4,7 @@
 #include <criterion/criterion.h>
 #include <stdint.h>
 #include <string.h>
-#include "core/budget.h"
+#include "ogem/ogem.h"
 #include "math/checked.h"
 #include "ogem/ogem.h"
 

@@ -79,6 +79,18 @@ typedef struct ogem_metrics {
 
 typedef struct ogem_solver ogem_solver;
 
+/* The memory budget ogem_solver_create holds a request to: this machine's
+ * physical memory in bytes (sysconf), or SIZE_MAX when it cannot be told
+ * (then only sizes that overflow are refused). Physical, not currently
+ * available, memory: a request that could never fit is refused up front,
+ * rather than left to malloc or, with Linux's overcommit, to the OOM killer
+ * halfway through the run; one that fits only later is left to malloc.
+ * Callers that allocate per-run buffers of their own hold them to it too. */
+size_t ogem_host_memory_bytes(void);
+/* A byte count for messages, in binary units: "512 B", "3.5 MiB", "22.9 GiB";
+ * a saturated size (SIZE_MAX) reads "over 8 EiB". */
+void ogem_format_bytes(size_t bytes, char *buf, size_t len);
+
 /* Creates a solver; on failure *out is NULL and msg (if not NULL) holds one line.
  * A message about one setting starts with its field name above and ": ", e.g.
  * "samples: ... need 32 GiB; more than this machine's 23 GiB of memory": a

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "cli/cli_run_opts.h"
-#include "core/budget.h"
+#include "ogem/ogem.h"
 #include "math/checked.h"
 #include "util/csv_read.h"
 

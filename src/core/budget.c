@@ -1,9 +1,10 @@
-/* budget.c - the host memory budget and byte counts for messages (budget.h). */
+/* budget.c - the host memory budget and byte counts for messages (declared in
+ * ogem/solver.h). */
 #define _DEFAULT_SOURCE   /* _SC_PHYS_PAGES: glibc and the BSDs, not POSIX */
 #include <stdint.h>
 #include <stdio.h>
 #include <unistd.h>
-#include "core/budget.h"
+#include "ogem/ogem.h"
 #include "math/checked.h"
 
 size_t ogem_host_memory_bytes(void)

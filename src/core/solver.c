@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/backend.h"
-#include "core/budget.h"
+#include "ogem/ogem.h"
 #include "core/subspace.h"
 #include "math/checked.h"
 #include "ogem/ogem.h"
