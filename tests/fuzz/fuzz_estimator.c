@@ -1,0 +1,5 @@
+/* fuzz_estimator.c - libFuzzer harness for the --estimator spec parser: `ogem run --estimator INPUT`
+ * with every other flag at its default (see fuzz_spec.h). */
+#include "fuzz_spec.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) { return fuzz_run_flag(RF_ESTIMATOR, data, size); }

@@ -1,0 +1,5 @@
+/* fuzz_log.c - libFuzzer harness for the --log spec parser: `ogem run --log INPUT`
+ * with every other flag at its default (see fuzz_spec.h). */
+#include "fuzz_spec.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) { return fuzz_run_flag(RF_LOG, data, size); }
