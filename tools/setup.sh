@@ -95,3 +95,29 @@ ogem_setup() {
   ogem_log "building with $(ogem_nproc) jobs"
   "$ogem_cmake" --build "$ogem_build" -j "$(ogem_nproc)"
 }
+
+# ---- the Python package (tools/test_python.sh) --------------------------------------
+# ogem_python_venv DIR: a virtual environment in DIR (made once, with python3)
+# holding what building and testing the package needs: scikit-build-core,
+# NumPy and pytest, and, when they install, pandas and tqdm (their tests are
+# skipped without them). Installs the Debian packages for venv and Python's
+# headers when python3 lacks them.
+ogem_python_venv() {
+  local venv=$1 missing=()
+  command -v python3 >/dev/null 2>&1 || missing+=(python3)
+  if [ ${#missing[@]} -eq 0 ]; then
+    python3 -c 'import ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+    [ -f "$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["include"])')/Python.h" ] || missing+=(python3-dev)
+  else
+    missing+=(python3-venv python3-dev)
+  fi
+  [ ${#missing[@]} -eq 0 ] || ogem_apt_install "${missing[@]}"
+  if [ ! -x "$venv/bin/python" ]; then
+    ogem_log "creating the virtual environment $venv"
+    python3 -m venv "$venv" || ogem_die "python3 -m venv $venv failed"
+  fi
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check 'scikit-build-core>=0.10' numpy pytest ||
+    ogem_die "could not install scikit-build-core, numpy and pytest into $venv"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check pandas tqdm >/dev/null 2>&1 ||
+    ogem_log "pandas/tqdm did not install: their tests are skipped"
+}

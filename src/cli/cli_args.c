@@ -9,6 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+static cli_error_sink error_sink;
+static void *error_sink_user;
+
+void cli_error_set_sink(cli_error_sink sink, void *user)
+{
+    error_sink = sink;
+    error_sink_user = user;
+}
+
 void cli_error(const char *cmd, const char *fmt, ...)
 {
     char buf[1024];
@@ -29,6 +38,10 @@ void cli_error(const char *cmd, const char *fmt, ...)
         }
     }
     line[n] = '\0';
+    if (error_sink) {
+        error_sink(cmd, line, error_sink_user);
+        return;
+    }
     fprintf(stderr, "ogem%s%s: %s\n", cmd && *cmd ? " " : "", cmd ? cmd : "", line);
 }
 

@@ -55,6 +55,13 @@ void cli_error(const char *cmd, const char *fmt, ...)
 #endif
     ;
 
+/* Where cli_error's lines go instead of stderr (the Python extension turns
+ * them into exceptions): sink(cmd, line, user) receives the line without the
+ * "ogem CMD: " prefix. NULL restores stderr. Process-wide, not thread-safe:
+ * set it around a call, from one thread. */
+typedef void (*cli_error_sink)(const char *cmd, const char *line, void *user);
+void cli_error_set_sink(cli_error_sink sink, void *user);
+
 /* ---- value parsers: 0 on success, else the line is printed and -1 returned.
  * `flag` is how the value is named in the message (e.g. "--dim", or
  * "--dim (from out/run.json)"). */

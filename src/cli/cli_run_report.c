@@ -36,15 +36,23 @@ void cli_aggregate_header(FILE *f)
     fputc('\n', f);
 }
 
-void cli_aggregate_row(FILE *f, long step, const ogem_metrics *m, long R, double *scratch)
+void cli_aggregate_quantiles(const ogem_metrics *m, long R, double *scratch, double q[20])
+{
+    for (int k = 0; k < CLI_METRIC_COUNT; k++) cli_metric_quantiles(m, R, k, scratch, q + 5 * k);
+}
+
+void cli_aggregate_row_of(FILE *f, long step, const double q[20])
 {
     fprintf(f, "%ld", step);
-    for (int k = 0; k < CLI_METRIC_COUNT; k++) {
-        double q[5];
-        cli_metric_quantiles(m, R, k, scratch, q);
-        for (int j = 0; j < 5; j++) fprintf(f, ",%.17g", q[j]);
-    }
+    for (int j = 0; j < CLI_METRIC_COUNT * 5; j++) fprintf(f, ",%.17g", q[j]);
     fputc('\n', f);
+}
+
+void cli_aggregate_row(FILE *f, long step, const ogem_metrics *m, long R, double *scratch)
+{
+    double q[CLI_METRIC_COUNT * 5];
+    cli_aggregate_quantiles(m, R, scratch, q);
+    cli_aggregate_row_of(f, step, q);
 }
 
 void cli_final_csv(FILE *f, const double *mu, long R, int n, int d)

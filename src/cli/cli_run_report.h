@@ -17,6 +17,11 @@ void cli_trajectory_rows(FILE *f, long step, const ogem_metrics *m, long count);
 void cli_aggregate_header(FILE *f);
 /* One row of quantiles over all R inits; scratch holds R doubles. */
 void cli_aggregate_row(FILE *f, long step, const ogem_metrics *m, long R, double *scratch);
+/* Its two halves, for callers that keep the numbers (the Python package):
+ * the 20 values of a row (min, q1, median, q3, max of loss, max_dist,
+ * mean_dist2, update_norm in that order), and the row printed from them. */
+void cli_aggregate_quantiles(const ogem_metrics *m, long R, double *scratch, double q[20]);
+void cli_aggregate_row_of(FILE *f, long step, const double q[20]);
 void cli_final_csv(FILE *f, const double *mu, long R, int n, int d);
 
 typedef struct cli_run_timing {
