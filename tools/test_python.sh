@@ -14,6 +14,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$ogem_root"
 [ -x "$ogem_build/ogem" ] || ogem_die "no $ogem_build/ogem: run tools/test.sh (it builds it)"
+ogem_install_packages  # a no-op after tools/test.sh; picks the cmake to use
+ogem_find_cuda         # cuRAND: CMake's find_package(CUDAToolkit)
+case "$ogem_cmake" in */*) PATH="$(dirname "$ogem_cmake"):$PATH" ;; esac  # the cmake scikit-build-core runs
 venv="$ogem_build/python-venv"
 ogem_python_venv "$venv"
 ogem_log "pip install . (CPU-only extension) into ${venv#"$ogem_root"/}"

@@ -85,6 +85,14 @@ ogem_solver *ext_open_solver(const cli_run_opts *o, const double *means, const d
 int ext_write_dir(const char *dir, const char *const *names, int count, int (*write)(FILE *f, int k, void *ctx),
                   void *ctx);
 
+/* A solver's info as a dict (backend, precision, gpu_path, peak_device_bytes,
+ * threads, max_subspace_dim). */
+PyObject *ext_info_dict(const ogem_solver_info *info);
+/* A list of str as a NULL-terminated argv (malloc'd; the strings are the
+ * list's, valid while it lives), its length in *argc; NULL with an
+ * exception set. */
+char **ext_argv(PyObject *list, int *argc);
+
 extern PyTypeObject ext_solver_type;
 extern PyTypeObject ext_escape_type;
 

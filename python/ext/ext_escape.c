@@ -219,9 +219,7 @@ static PyObject *escape_info(EscapeObject *self, PyObject *noargs)
     if (!ready(self)) return NULL;
     const ogem_solver_info *i = &self->info;
     if (!i->backend) Py_RETURN_NONE;
-    return Py_BuildValue("{s:s,s:s,s:s,s:n,s:i,s:i}", "backend", i->backend, "precision", i->precision, "gpu_path",
-                         i->gpu_path, "peak_device_bytes", (Py_ssize_t)i->peak_device_bytes, "threads", i->threads,
-                         "max_subspace_dim", i->max_subspace_dim);
+    return ext_info_dict(i);
 }
 
 /* ---- save: escapes.csv, sweep.csv (with a sweep), summary.json, run.json ----------------- */
@@ -274,16 +272,8 @@ static PyObject *escape_save(EscapeObject *self, PyObject *args)
     static const char *const single[] = { "escapes.csv", "summary.json", "run.json" };
     const int sweep = self->e.sweep != CLI_SWEEP_NONE;
     escape_files ef = { self, { wall_seconds, solve }, 0, NULL, sweep ? with_sweep : single };
-    const Py_ssize_t argc = PyList_GET_SIZE(argv);
-    ef.argv = calloc((size_t)argc + 1, sizeof *ef.argv);
-    if (!ef.argv) return PyErr_NoMemory();
-    int rc = 0;
-    for (Py_ssize_t i = 0; rc == 0 && i < argc; i++) {
-        ef.argv[i] = (char *)PyUnicode_AsUTF8(PyList_GET_ITEM(argv, i));
-        if (!ef.argv[i]) rc = -1;
-    }
-    ef.argc = (int)argc;
-    if (rc == 0) rc = ext_write_dir(dir, ef.names, sweep ? 4 : 3, write_escape_file, &ef);
+    if (!(ef.argv = ext_argv(argv, &ef.argc))) return NULL;
+    int rc = ext_write_dir(dir, ef.names, sweep ? 4 : 3, write_escape_file, &ef);
     free(ef.argv);
     if (rc != 0) return NULL;
     Py_RETURN_NONE;

@@ -258,6 +258,29 @@ int ext_write_dir(const char *dir, const char *const *names, int count, int (*wr
     return 0;
 }
 
+PyObject *ext_info_dict(const ogem_solver_info *i)
+{
+    return Py_BuildValue("{s:s,s:s,s:s,s:n,s:i,s:i}", "backend", i->backend, "precision", i->precision, "gpu_path",
+                         i->gpu_path, "peak_device_bytes", (Py_ssize_t)i->peak_device_bytes, "threads", i->threads,
+                         "max_subspace_dim", i->max_subspace_dim);
+}
+
+char **ext_argv(PyObject *list, int *argc)
+{
+    const Py_ssize_t n = PyList_GET_SIZE(list);
+    char **argv = calloc((size_t)n + 1, sizeof *argv);
+    if (!argv) return (char **)PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < n; i++) {
+        argv[i] = (char *)PyUnicode_AsUTF8(PyList_GET_ITEM(list, i)); /* NULL and a TypeError for a non-str */
+        if (!argv[i]) {
+            free(argv);
+            return NULL;
+        }
+    }
+    *argc = (int)n;
+    return argv;
+}
+
 /* ---- module functions -------------------------------------------------------------- */
 
 static PyObject *mod_aggregate_quantiles(PyObject *self, PyObject *args)

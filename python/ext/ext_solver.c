@@ -39,6 +39,19 @@ static int build_opts(void *ctx)
     return cli_run_opts_build("run", self->flags.value, self->flags.label, &self->o);
 }
 
+/* *text (malloc'd, owned by the option set) becomes a copy of value. */
+static int replace_text(char **text, const char *value)
+{
+    char *copy = strdup(value);
+    if (!copy) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    free(*text);
+    *text = copy;
+    return 0;
+}
+
 static int solver_init(SolverObject *self, PyObject *args, PyObject *kw)
 {
     static char *names[] = { "flags", "means", "data", "data_rows", NULL };
@@ -65,18 +78,14 @@ static int solver_init(SolverObject *self, PyObject *args, PyObject *kw)
     if (mv.obj) PyBuffer_Release(&mv);
     if (dv.obj) PyBuffer_Release(&dv); /* the solver keeps its own (centred) copy */
     if (!self->s) return -1;
+    /* run.json names what the run used: arrays, not the placeholders, so
+     * that `ogem run --config` refuses it instead of replaying another run. */
     if (data != Py_None) {
-        /* run.json names what the run used: an array, not a file. */
-        char *text = strdup("data:<array>");
-        if (!text) {
-            PyErr_NoMemory();
-            return -1;
-        }
+        if (replace_text(&self->o.estimator_text, "data:<array>") != 0) return -1;
         self->o.estimator = OGEM_EST_DATA;
         self->o.samples = (long)rows;
-        free(self->o.estimator_text);
-        self->o.estimator_text = text;
     }
+    if (means != Py_None && replace_text(&self->o.init_text, "<array>") != 0) return -1;
     return 0;
 }
 
@@ -103,49 +112,34 @@ static ogem_solver *usable(SolverObject *self)
 }
 
 
-static PyObject *solver_get_means(SolverObject *self, PyObject *out)
+/* The four transfers between the solver and a caller's buffer. */
+enum { GET_MEANS, SET_MEANS, GET_ACTIVE, SET_ACTIVE };
+
+static PyObject *transfer(SolverObject *self, PyObject *obj, int which)
 {
+    static const char *const what[] = { "out", "means", "out", "active" };
+    const int means = which == GET_MEANS || which == SET_MEANS, out = which == GET_MEANS || which == GET_ACTIVE;
     ogem_solver *s = usable(self);
     Py_buffer v;
-    if (!s || ext_buffer(out, &v, 1, 'd', rnd(self), "out") != 0) return NULL;
-    ogem_status st = ogem_solver_get_means(s, v.buf);
+    if (!s || ext_buffer(obj, &v, out, means ? 'd' : 'B', means ? rnd(self) : (Py_ssize_t)self->o.inits,
+                         what[which]) != 0)
+        return NULL;
+    ogem_status st;
+    switch (which) {
+    case GET_MEANS: st = ogem_solver_get_means(s, v.buf); break;
+    case SET_MEANS: st = ogem_solver_set_means(s, v.buf); break;
+    case GET_ACTIVE: st = ogem_solver_get_active(s, v.buf); break;
+    default: st = ogem_solver_set_active(s, v.buf); break;
+    }
     PyBuffer_Release(&v);
     if (st != OGEM_OK) return ext_raise_solver(s, st);
     Py_RETURN_NONE;
 }
 
-static PyObject *solver_set_means(SolverObject *self, PyObject *in)
-{
-    ogem_solver *s = usable(self);
-    Py_buffer v;
-    if (!s || ext_buffer(in, &v, 0, 'd', rnd(self), "means") != 0) return NULL;
-    ogem_status st = ogem_solver_set_means(s, v.buf);
-    PyBuffer_Release(&v);
-    if (st != OGEM_OK) return ext_raise_solver(s, st);
-    Py_RETURN_NONE;
-}
-
-static PyObject *solver_get_active(SolverObject *self, PyObject *out)
-{
-    ogem_solver *s = usable(self);
-    Py_buffer v;
-    if (!s || ext_buffer(out, &v, 1, 'B', (Py_ssize_t)self->o.inits, "out") != 0) return NULL;
-    ogem_status st = ogem_solver_get_active(s, v.buf);
-    PyBuffer_Release(&v);
-    if (st != OGEM_OK) return ext_raise_solver(s, st);
-    Py_RETURN_NONE;
-}
-
-static PyObject *solver_set_active(SolverObject *self, PyObject *in)
-{
-    ogem_solver *s = usable(self);
-    Py_buffer v;
-    if (!s || ext_buffer(in, &v, 0, 'B', (Py_ssize_t)self->o.inits, "active") != 0) return NULL;
-    ogem_status st = ogem_solver_set_active(s, v.buf);
-    PyBuffer_Release(&v);
-    if (st != OGEM_OK) return ext_raise_solver(s, st);
-    Py_RETURN_NONE;
-}
+static PyObject *solver_get_means(SolverObject *self, PyObject *o) { return transfer(self, o, GET_MEANS); }
+static PyObject *solver_set_means(SolverObject *self, PyObject *o) { return transfer(self, o, SET_MEANS); }
+static PyObject *solver_get_active(SolverObject *self, PyObject *o) { return transfer(self, o, GET_ACTIVE); }
+static PyObject *solver_set_active(SolverObject *self, PyObject *o) { return transfer(self, o, SET_ACTIVE); }
 
 /* step(apply, out): the metrics of step t into out (R x 4 doubles, the
  * layout of ogem_metrics), the update if apply, t + 1. */
@@ -222,9 +216,7 @@ static PyObject *solver_info(SolverObject *self, PyObject *noargs)
     if (!s) return NULL;
     ogem_status st = ogem_solver_get_info(s, &info);
     if (st != OGEM_OK) return ext_raise_solver(s, st);
-    return Py_BuildValue("{s:s,s:s,s:s,s:n,s:i,s:i}", "backend", info.backend, "precision", info.precision,
-                         "gpu_path", info.gpu_path, "peak_device_bytes", (Py_ssize_t)info.peak_device_bytes,
-                         "threads", info.threads, "max_subspace_dim", info.max_subspace_dim);
+    return ext_info_dict(&info);
 }
 
 static PyObject *double_tuple(const double *x, long n)
@@ -329,17 +321,7 @@ static PyObject *solver_save_run(SolverObject *self, PyObject *args)
         ext_raise_solver(s, st);
         rc = -1;
     }
-    const Py_ssize_t argc = PyList_GET_SIZE(argv);
-    rf.argv = rc == 0 ? calloc((size_t)argc + 1, sizeof *rf.argv) : NULL;
-    if (rc == 0 && !rf.argv) {
-        PyErr_NoMemory();
-        rc = -1;
-    }
-    for (Py_ssize_t i = 0; rc == 0 && i < argc; i++) {
-        rf.argv[i] = (char *)PyUnicode_AsUTF8(PyList_GET_ITEM(argv, i));
-        if (!rf.argv[i]) rc = -1;
-    }
-    rf.argc = (int)argc;
+    if (rc == 0 && !(rf.argv = ext_argv(argv, &rf.argc))) rc = -1;
     static const char *const names[4] = { "trajectory.csv", "aggregate.csv", "final.csv", "run.json" };
     if (rc == 0) rc = ext_write_dir(dir, names, 4, write_run_file, &rf);
     free(rf.argv);

@@ -44,7 +44,7 @@ def assert_same_files(a: Path, b: Path, names):
 
 RUN_CASES = {
     "mc": dict(dim=3, components=3, inits=12, steps=40, estimator="mc:2048", seed=7, trace_inits=5),
-    "exact": dict(dim=2, components=2, inits=20, steps=300, estimator="exact", weights=[0.3, 0.7],
+    "exact": dict(dim=2, components=2, inits=16, steps=150, estimator="exact", weights=[0.3, 0.7],
                   init="far:1:4", log="every:25"),
     "em_qmc_subspace": dict(dim=4, components=3, inits=6, steps=15, algo="em", estimator="qmc:1024",
                             subspace=True, mu_star=[0.5, -1, 0, 2]),
