@@ -126,9 +126,9 @@ int main(int argc, char **argv)
         step(atol(argv[2]), atoi(argv[3]), atoi(argv[4]), atol(argv[5]), atoi(argv[6]), P, me);
     } else {
         if (me == 0) fprintf(stderr, "usage: bench_mpi gather R n d | bench_mpi step R n d N STEPS\n");
-        cli_mpi_finalize();
+        cli_mpi_finalize(0); /* every rank is here: no abort needed */
         return 2;
     }
-    cli_mpi_finalize();
+    cli_mpi_finalize(0);
     return 0;
 }

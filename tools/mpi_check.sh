@@ -8,6 +8,7 @@
 # backend must say "ranks": P. Then the faults:
 #   kill -9 of one rank mid-run: the job ends, not 0, mpirun names the rank,
 #     and nothing is committed in --out;
+#   a failure rank 0 meets alone (an --out it cannot create): exit 2, no hang;
 #   a run stopped at P = 2 (a checkpoint every 4 steps, then the stop hook
 #     that stands for SIGINT) resumes at P = 3 and at P = 1 to the
 #     uninterrupted run's bytes; a signal sent to one rank stops all with a
@@ -91,6 +92,15 @@ for f in run.json final.csv aggregate.csv trajectory.csv checkpoint.ogem; do
   [ ! -e "$work/killed/$f" ] || die "kill -9: $f was committed"
 done
 say "kill -9 of one rank: the job ended (exit $rc), mpirun named it, nothing committed"
+
+# ---- a failure of rank 0 alone (its --out) ends every rank, exit 2 ------------------------
+touch "$work/not-a-dir"
+rc=0
+timeout 120 "${mpi[@]}" -np 2 "$ogem" paper --quick --no-plots $common --out "$work/not-a-dir/out" \
+  >"$work/rank0.log" 2>&1 || rc=$?
+[ "$rc" -eq 2 ] || { cat "$work/rank0.log" >&2; die "rank 0's --out failure: exit $rc, not 2 (124: the job hung)"; }
+grep -q "^ogem paper: --out: " "$work/rank0.log" || die "rank 0's --out failure: no one-line error"
+say "a failure of rank 0 alone: the job ended with exit 2 and one ogem line"
 
 # ---- a checkpoint written at P = 2 resumes at P = 3 and in one process -------------------
 run="run --dim 3 --components 4 --inits 10 --steps 30 --estimator mc:512 --log every:5 --trace-inits 4"

@@ -101,6 +101,6 @@ int main(int argc, char **argv)
 {
     cli_mpi_init(&argc, &argv);
     int rc = dispatch(argc, argv);
-    cli_mpi_finalize();
+    cli_mpi_finalize(rc);
     return rc;
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "cli/cli_mpi.h"
 #include "util/outdir.h"
 
@@ -84,11 +85,12 @@ void cli_mpi_init(int *argc, char ***argv)
     }
 }
 
-void cli_mpi_finalize(void)
+void cli_mpi_finalize(int rc)
 {
     if (!job.on) return;
     fflush(stdout);
     fflush(stderr);
+    if (rc != CLI_EXIT_OK && rc != CLI_EXIT_INTERRUPTED && job.size > 1) MPI_Abort(MPI_COMM_WORLD, rc); /* does not return */
     MPI_Finalize();
     free(job.count);
     free(job.displ);

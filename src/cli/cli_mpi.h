@@ -20,8 +20,12 @@
 /* Joins the job when a launcher started this process (MPI_Init); else
  * nothing happens and the process is a job of one. Call first in main. */
 void cli_mpi_init(int *argc, char ***argv);
-/* Leaves the job (MPI_Finalize); a no-op outside one. */
-void cli_mpi_finalize(void);
+/* Leaves the job with the command's exit code rc: MPI_Finalize after a
+ * success or an interruption (130), which every rank reaches together; after
+ * a failure MPI_Abort(rc), because a failure one rank met alone (a --out only
+ * rank 0 opens, say) leaves the others in the middle of the run, where
+ * MPI_Finalize would wait for them forever. A no-op outside a job. */
+void cli_mpi_finalize(int rc);
 
 int cli_mpi_rank(void);        /* 0 outside a job                              */
 int cli_mpi_size(void);        /* 1 outside a job                              */

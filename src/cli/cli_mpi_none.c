@@ -9,7 +9,7 @@ void cli_mpi_init(int *argc, char ***argv)
     (void)argv;
 }
 
-void cli_mpi_finalize(void) {}
+void cli_mpi_finalize(int rc) { (void)rc; }
 int cli_mpi_rank(void) { return 0; }
 int cli_mpi_size(void) { return 1; }
 int cli_mpi_local_rank(void) { return 0; }
