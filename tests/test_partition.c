@@ -3,15 +3,18 @@
  * the ranks through an in-process exchange (a barrier and a shared buffer),
  * so the library's side is tested without MPI. Covers every estimator's steps
  * and metrics, the lazy gather of the means, escape runs with their
- * rebalancing, an agreed failure, and a checkpoint taken at one P and
- * continued at another. */
+ * rebalancing, an agreed failure, a checkpoint taken at one P and
+ * continued at another, and the output sink of the ranks that write nothing. */
 #define _POSIX_C_SOURCE 200809L
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "ogem/ogem.h"
+#include "util/outdir.h"
 
 /* ---- the in-process exchange ----------------------------------------------------- */
 
@@ -311,4 +314,39 @@ Test(partition, checkpoint_resumes_at_another_P)
         }
     }
     ogem_checkpoint_free(&ck);
+}
+
+/* What ranks other than 0 write: nothing. Under ogem_outdir_discard an
+ * output directory is a sink, so the code that writes outputs runs unchanged
+ * and the directory is never even created. */
+Test(partition, discarded_outdir_touches_no_file_system)
+{
+    char dir[] = "/tmp/ogem-sink-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char target[64];
+    snprintf(target, sizeof target, "%s/sub", dir);
+    char msg[256] = "";
+    ogem_outdir_discard(1);
+    ogem_outdir *o = ogem_outdir_open(target, msg, sizeof msg);
+    cr_assert_not_null(o, "%s", msg);
+    FILE *f = ogem_outdir_create(o, "a.csv", msg, sizeof msg);
+    cr_assert_not_null(f, "%s", msg);
+    cr_expect_gt(fprintf(f, "x,y\n1,2\n"), 0);
+    cr_expect_eq(ogem_outdir_commit(o, msg, sizeof msg), 0, "%s", msg);
+    ogem_outdir_discard(0);
+    struct stat st;
+    cr_expect_neq(stat(target, &st), 0, "the sink created %s", target);
+    /* And an ordinary directory again afterwards. */
+    o = ogem_outdir_open(target, msg, sizeof msg);
+    cr_assert_not_null(o, "%s", msg);
+    f = ogem_outdir_create(o, "a.csv", msg, sizeof msg);
+    cr_assert_not_null(f, "%s", msg);
+    fputs("x\n", f);
+    cr_expect_eq(ogem_outdir_commit(o, msg, sizeof msg), 0, "%s", msg);
+    char file[96];
+    snprintf(file, sizeof file, "%s/a.csv", target);
+    cr_expect_eq(stat(file, &st), 0, "no a.csv after a real commit");
+    unlink(file);
+    rmdir(target);
+    rmdir(dir);
 }

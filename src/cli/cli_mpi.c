@@ -27,7 +27,8 @@ static struct {
 /* mpirun (Open MPI, MPICH's hydra) and srun (PMI-1/2, PMIx) leave these. */
 static int launched(void)
 {
-    static const char *const vars[] = { "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE", "MPI_LOCALNRANKS" };
+    static const char *const vars[] = { "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE",
+                                        "MPI_LOCALNRANKS" };
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
         if (getenv(vars[i])) return 1;
     return 0;
@@ -80,7 +81,8 @@ void cli_mpi_init(int *argc, char ***argv)
     if (job.rank != 0) {
         /* Rank 0 speaks for the job: every rank holds the same results and,
          * through the agreed statuses, the same errors. */
-        if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)) MPI_Abort(MPI_COMM_WORLD, 1);
+        if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
+            MPI_Abort(MPI_COMM_WORLD, 1);
         ogem_outdir_discard(1);
     }
 }

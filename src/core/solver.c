@@ -123,12 +123,13 @@ static batch_sizes batch_sizes_of(int R, int n, int d, int K, int subspace)
     return b;
 }
 
-/* m, xbar (Rnd); c, cond_mean (RnK); a, log_mass (Rn); Q; mean_lse; kdim; active. */
+/* m, xbar (Rnd); c, cond_mean (RnK); a, log_mass (Rn); Q; mean_lse; kdim;
+ * active, work, dirty (a byte each). */
 static size_t batch_bytes(const batch_sizes *b)
 {
     size_t doubles = ogem_size_add(ogem_size_add(ogem_size_mul(2, b->Rnd), ogem_size_mul(2, b->RnK)),
                                    ogem_size_add(ogem_size_add(ogem_size_mul(2, b->Rn), b->RdK), b->R));
-    return ogem_size_add(ogem_size_mul(sizeof(double), doubles), ogem_size_mul(sizeof(int) + 1, b->R));
+    return ogem_size_add(ogem_size_mul(sizeof(double), doubles), ogem_size_mul(sizeof(int) + 3, b->R));
 }
 
 /* Refuses a request whose host buffers exceed the budget (budget.h): batch
@@ -210,14 +211,15 @@ ogem_status ogem_solver_create(ogem_solver **out, const ogem_settings *p, char *
     s->xbar = malloc(ogem_size_mul(sizeof(double), bs.Rnd));
     s->work = malloc(bs.R);
     s->dirty = calloc(bs.R, 1);
-    s->mbuf = malloc(ogem_size_mul(4 * sizeof(double), bs.R));
+    s->mbuf = ranks > 1 ? malloc(ogem_size_mul(4 * sizeof(double), bs.R)) : NULL; /* split_bytes */
     st = ogem_split_init(&s->split, p->exchange, R);
     if (st == OGEM_ERR_INVALID) {
         ogem_solver_destroy(s);
         if (msg) snprintf(msg, len, "exchange: rank and size must satisfy 0 <= rank < size, with every callback set");
         return st;
     }
-    if (st || !s->work || !s->dirty || !s->mbuf || !s->weights || !s->logpi || !s->mu_star || !s->m || !s->active || !s->a || !s->c || !s->kdim ||
+    if (st || !s->work || !s->dirty || (ranks > 1 && !s->mbuf) ||
+        !s->weights || !s->logpi || !s->mu_star || !s->m || !s->active || !s->a || !s->c || !s->kdim ||
         (s->use_subspace && !s->Q) || !s->log_mass || !s->cond_mean || !s->mean_lse || !s->xbar) {
         ogem_solver_destroy(s);
         if (msg) snprintf(msg, len, "out of memory for %d initializations", R);

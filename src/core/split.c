@@ -50,7 +50,8 @@ void ogem_split_own(const ogem_split *sp, long *lo, long *hi)
 size_t ogem_split_bytes(long R, size_t width, int P)
 {
     if (P <= 1) return 0;
-    return ogem_size_add(ogem_size_mul3(sizeof(double), ogem_count(R), width), ogem_size_mul(3 * sizeof(long), ogem_count(P) + 1));
+    return ogem_size_add(ogem_size_mul3(sizeof(double), ogem_count(R), width),
+                         ogem_size_mul(3 * sizeof(long), ogem_count(P) + 1));
 }
 
 /* The step status as one int for the max: 0 success; a failure of rank p
