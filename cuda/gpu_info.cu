@@ -161,6 +161,20 @@ extern "C" int ogem_gpu_count(void)
     return usable;
 }
 
+extern "C" ogem_status ogem_gpu_select(int index)
+{
+    int n = 0;
+    if (cudaGetDeviceCount(&n) != cudaSuccess || n < 1 || index < 0) {
+        cudaGetLastError();
+        return OGEM_ERR_NO_DEVICE;
+    }
+    if (cudaSetDevice(index % n) != cudaSuccess) {
+        cudaGetLastError();
+        return OGEM_ERR_NO_DEVICE;
+    }
+    return OGEM_OK;
+}
+
 extern "C" double ogem_gpu_fp32_peak(int device) { return peak(device, 0); }
 extern "C" double ogem_gpu_fp64_peak(int device) { return peak(device, 1); }
 

@@ -2,7 +2,8 @@
 # tools/setup.sh - the set-up shared by tools/test.sh and tools/main.sh.
 # Sourced, not run: defines ogem_setup, which on a fresh machine
 #   1. installs what is missing (cmake >= 3.25, a C compiler, make, Criterion,
-#      GSL) with apt-get, running `apt-get update` only when something is;
+#      GSL, Open MPI for the OGEM_MPI build) with apt-get, running
+#      `apt-get update` only when something is;
 #   2. puts the CUDA toolkit's nvcc on PATH (PATH first, /usr/local/cuda/bin
 #      as the fallback): cuRAND is needed on every build, even without a GPU;
 #   3. configures build/ with warnings as errors and builds it on all cores.
@@ -59,6 +60,8 @@ ogem_install_packages() {
     [ -n "${CC:-}" ] || { command -v cc >/dev/null 2>&1 || export CC=gcc; }
     ogem_has_header criterion/criterion.h || missing+=(libcriterion-dev)
     ogem_has_header gsl/gsl_math.h || missing+=(libgsl-dev)
+    # Open MPI (README "Running under MPI"): mpicc for CMake's FindMPI, mpirun for tools/mpi_check.sh.
+    { command -v mpicc && command -v mpirun; } >/dev/null 2>&1 || missing+=(libopenmpi-dev openmpi-bin)
   else
     missing+=(libcriterion-dev libgsl-dev)
   fi

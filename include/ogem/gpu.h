@@ -18,6 +18,12 @@ extern "C" {
 /* Number of usable CUDA devices (0 when the build has no CUDA or none is present). */
 int ogem_gpu_count(void);
 
+/* Makes CUDA device (index modulo the number of devices) the calling thread's
+ * current device, which GPU solvers created afterwards use: one process per
+ * GPU, e.g. an MPI rank passing its node-local rank. OGEM_ERR_NO_DEVICE when
+ * the build has no CUDA or the machine no device (then nothing changes). */
+ogem_status ogem_gpu_select(int index);
+
 #define OGEM_GPU_MAX_DEVICES 16
 
 /* One CUDA device, as the runtime reports it. */

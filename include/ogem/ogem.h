@@ -12,7 +12,8 @@
  *
  * This header includes the whole API, split by concern: ogem/solver.h (status,
  * settings, the solver, initializations), ogem/escape.h (escape runs and their
- * statistics), ogem/checkpoint.h, ogem/gpu.h (capabilities of the GPU backend).
+ * statistics), ogem/checkpoint.h, ogem/gpu.h (capabilities of the GPU backend),
+ * ogem/partition.h (one batch on several cooperating processes, e.g. MPI ranks).
  */
 #ifndef OGEM_OGEM_H
 #define OGEM_OGEM_H
@@ -21,5 +22,6 @@
 #include "ogem/escape.h"
 #include "ogem/checkpoint.h"
 #include "ogem/gpu.h"
+#include "ogem/partition.h"
 
 #endif /* OGEM_OGEM_H */

@@ -64,6 +64,10 @@ typedef struct ogem_settings {
     ogem_precision precision; /* float: GPU only; computes in float, sums in double */
     ogem_gpu_path gpu_path;
     int threads;              /* CPU threads, 0 = all available                      */
+    /* NULL (the default): this process runs the whole batch. Otherwise the
+     * caller's communicator, which splits the batch over its ranks with
+     * results identical to one process (ogem/partition.h); not copied. */
+    const struct ogem_exchange *exchange;
 } ogem_settings;
 
 /* Fills s with the defaults: gem, eta 1, mc:8192, seed 1, auto device, double. */

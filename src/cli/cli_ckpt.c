@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli/cli_mpi.h"
 #include "cli/cli_args.h"
 #include "cli/cli_ckpt.h"
 #include "util/json.h"
@@ -146,7 +147,8 @@ int cli_ckpt_write(const char *dir, ogem_solver *s, uint64_t fingerprint, const 
         ck.fingerprint = fingerprint;
         ck.blob = blob->p;
         ck.blob_len = blob->len;
-        st = ogem_checkpoint_write(path, &ck, msg, msglen);
+        /* Every rank captures (a collective gather of the means); rank 0 writes. */
+        st = cli_mpi_rank() == 0 ? ogem_checkpoint_write(path, &ck, msg, msglen) : OGEM_OK;
         ck.blob = NULL; /* the caller's */
     } else {
         snprintf(msg, msglen, "out of memory capturing the checkpoint");
@@ -158,6 +160,7 @@ int cli_ckpt_write(const char *dir, ogem_solver *s, uint64_t fingerprint, const 
 
 void cli_ckpt_remove(const char *dir)
 {
+    if (cli_mpi_rank() != 0) return; /* rank 0's file */
     char *path = cli_ckpt_path(dir);
     /* Nothing to report when it fails: a stale checkpoint is refused by its
      * fingerprint, or resumes the run it belongs to. */

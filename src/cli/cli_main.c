@@ -15,6 +15,7 @@
 #include "cli/cli_compare.h"
 #include "cli/cli_escape.h"
 #include "cli/cli_info.h"
+#include "cli/cli_mpi.h"
 #include "cli/cli_paper.h"
 #include "cli/cli_run.h"
 #include "ogem/ogem.h"
@@ -61,7 +62,7 @@ static void version(void)
 #endif
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
@@ -93,4 +94,13 @@ int main(int argc, char **argv)
     if (cmd[0] == '-') cli_error(NULL, "unknown flag '%s' (see 'ogem --help')", cmd);
     else cli_error(NULL, "unknown command '%s' (see 'ogem --help')", cmd);
     return CLI_EXIT_USAGE;
+}
+
+/* Under mpirun or srun every rank runs the same command (cli_mpi.h). */
+int main(int argc, char **argv)
+{
+    cli_mpi_init(&argc, &argv);
+    int rc = dispatch(argc, argv);
+    cli_mpi_finalize(rc);
+    return rc;
 }

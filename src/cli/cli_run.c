@@ -76,9 +76,13 @@ ogem_status cli_run_steps(cli_runner *r, const cli_run_opts *o, ogem_solver *s, 
     while (next < o->n_log_steps && o->log_steps[next] < t) next++;
     ogem_status st = OGEM_OK;
     for (; t <= o->steps && !cli_runner_stopping(r); t++) {
-        st = ogem_solver_step(s, t < o->steps, m);
+        /* The metrics are read at the logged steps and, for the summary, at
+         * the last one: only those steps ask for them, which under MPI spares
+         * the other steps the metrics' gather (ogem/partition.h). */
+        const int logged = next < o->n_log_steps && o->log_steps[next] == t;
+        st = ogem_solver_step(s, t < o->steps, logged || t == o->steps ? m : NULL);
         if (st != OGEM_OK) break;
-        if (next < o->n_log_steps && o->log_steps[next] == t) {
+        if (logged) {
             log(user, t, m);
             next++;
         }

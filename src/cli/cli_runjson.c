@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_mpi.h"
 #include "cli/cli_ckpt.h"
 #include "cli/cli_runjson.h"
 
@@ -71,6 +72,14 @@ void cli_json_backend(ogem_json_writer *w, const ogem_solver_info *info)
     ogem_jw_int(w, "threads", info->threads);
     ogem_jw_uint(w, "peak_device_bytes", (uint64_t)info->peak_device_bytes);
     ogem_jw_int(w, "max_subspace_dim", info->max_subspace_dim);
+    /* One process, or an MPI job of P ranks sharing the batch (cli_mpi.h);
+     * a reader can tell that from P copies of one job. */
+    ogem_jw_int(w, "ranks", cli_mpi_size());
+    ogem_jw_string(w, "split", cli_mpi_size() > 1
+                                   ? "initializations in contiguous blocks by index, rank p of P: [p R/P, (p+1) R/P); "
+                                     "rebalanced by index over the running ones when the busiest rank holds more than "
+                                     "5/4 of its share; results identical to one process"
+                                   : "none: one process");
     ogem_jw_end_object(w);
 }
 

@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_config.h"
+#include "cli/cli_mpi.h"
 #include "cli/cli_runner.h"
 #include "cli/cli_solver.h"
 #include "cli/cli_stop.h"
@@ -138,7 +139,9 @@ int cli_runner_step_done(cli_runner *r, long steps_done, int may_checkpoint)
         cli_stop_count_step(); /* the test hook counts paper's steps too */
         return 0;
     }
-    if (may_checkpoint && r->checkpoint_every > 0 && steps_done % r->checkpoint_every == 0 && checkpoint(r) != 0) {
+    /* Under MPI only rank 0 can fail the write; every rank stops with it. */
+    if (may_checkpoint && r->checkpoint_every > 0 && steps_done % r->checkpoint_every == 0 &&
+        cli_mpi_any_failed(checkpoint(r) != 0)) {
         r->failed = 1;
         return cli_runner_fail(r, CLI_EXIT_FAILURE, "%s", r->msg);
     }
@@ -203,12 +206,19 @@ static int make_config(cli_runner *r)
     return cli_runner_fail(r, CLI_EXIT_FAILURE, "out of memory");
 }
 
-static int open_out(cli_runner *r)
+static int open_out_here(cli_runner *r)
 {
     r->out = ogem_outdir_open(r->out_dir, r->msg, sizeof r->msg);
     if (!r->out) return out_error(r);
     r->ckpt_preexisting = cli_ckpt_exists(r->out_dir);
-    if (r->cmd->open(r) != 0) return -1;
+    return r->cmd->open(r);
+}
+
+static int open_out(cli_runner *r)
+{
+    /* Under MPI only rank 0 opens --out for real: the others stop with it
+     * when it cannot (it said why). */
+    if (cli_mpi_any_failed(open_out_here(r) != 0)) return -1;
     cli_solver_notices_start(); /* the input is accepted: its notices may show */
     return 0;
 }
@@ -272,7 +282,7 @@ static int run_all(cli_runner *r)
     int how = solve(r);
     if (how < 0) return -1;
     cli_outcome outcome = { how == CLI_SOLVE_STOPPED, cli_stop_name(), r->resuming ? r->resume.dir : NULL };
-    if (outcome.interrupted && checkpoint(r) != 0) {
+    if (outcome.interrupted && cli_mpi_any_failed(checkpoint(r) != 0)) {
         /* Between two steps: the state continues exactly from here. */
         cli_error(c->name, "interrupted, and %s", r->msg);
         return -1;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_mpi.h"
 #include "cli/cli_solver.h"
 #include "math/checked.h"
 
@@ -100,8 +101,15 @@ int cli_solver_open(const char *cmd, const cli_run_opts *o, double *means, ogem_
     char msg[1024] = "";
     cli_run_fill_settings(o, &s);
     *out = NULL;
+    s.exchange = cli_mpi_exchange();
+    /* Under MPI each rank takes a GPU of its node by its node-local rank; with
+     * none, auto falls back to the CPU as in one process. */
+    if (s.exchange && s.device != OGEM_DEVICE_CPU) (void)ogem_gpu_select(cli_mpi_local_rank());
     ogem_status st = ogem_solver_create(out, &s, msg, sizeof msg);
+    /* One rank's failure (its device, its memory) is every rank's. */
+    st = (ogem_status)cli_mpi_agree((int)st, msg, sizeof msg);
     if (st != OGEM_OK) {
+        ogem_solver_destroy(*out);
         cli_library_error(cmd, o, NULL, NULL, msg[0] ? msg : ogem_status_string(st));
         *out = NULL;
         return cli_exit_code_for(st);

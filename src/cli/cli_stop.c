@@ -6,12 +6,19 @@
 #include <string.h>
 
 #include "cli/cli_args.h"
+#include "cli/cli_mpi.h"
 #include "cli/cli_stop.h"
 
 static volatile sig_atomic_t stop_signal = 0;
 static struct sigaction old_int, old_term;
 static int installed = 0;
 static long steps_taken = 0, stop_after = -1;
+/* Under MPI a signal reaches the ranks at different moments: they act on the
+ * largest one seen by any rank, agreed once per step (cli_stop_count_step),
+ * so that all stop after the same step and checkpoint the same state. */
+static int agreed = 0;
+
+static int requested(void) { return cli_mpi_size() > 1 ? agreed : (int)stop_signal; }
 
 static void on_signal(int sig) { stop_signal = sig; }
 
@@ -29,6 +36,7 @@ void cli_stop_install(void)
     long n;
     stop_after = env && cli_strtol(env, &n) == 0 && n >= 1 ? n : -1;
     steps_taken = 0;
+    agreed = 0;
 }
 
 void cli_stop_restore(void)
@@ -39,15 +47,17 @@ void cli_stop_restore(void)
     installed = 0;
 }
 
-int cli_stop_requested(void) { return (int)stop_signal; }
+int cli_stop_requested(void) { return requested(); }
 
 const char *cli_stop_name(void)
 {
-    return stop_signal == SIGTERM ? "SIGTERM" : stop_signal == SIGINT ? "SIGINT" : "signal";
+    const int sig = requested();
+    return sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "signal";
 }
 
 void cli_stop_count_step(void)
 {
     steps_taken++;
     if (stop_after > 0 && steps_taken == stop_after && !stop_signal) stop_signal = SIGINT;
+    if (cli_mpi_size() > 1) agreed = cli_mpi_max((int)stop_signal);
 }

@@ -15,6 +15,12 @@ ogem_status ogem_backend_gpu_create(ogem_backend **out, const ogem_point_spec *s
 
 int ogem_gpu_count(void) { return 0; }
 
+ogem_status ogem_gpu_select(int index)
+{
+    (void)index;
+    return OGEM_ERR_NO_DEVICE;
+}
+
 ogem_status ogem_gpu_get_caps(ogem_gpu_caps *caps)
 {
     if (!caps) return OGEM_ERR_INVALID;

@@ -10,9 +10,9 @@
 #include <string.h>
 #include "core/backend.h"
 #include "ogem/ogem.h"
+#include "core/split.h"
 #include "core/subspace.h"
 #include "math/checked.h"
-#include "ogem/ogem.h"
 
 struct ogem_solver {
     ogem_settings set;            /* copy; pointers below are owned copies   */
@@ -29,6 +29,13 @@ struct ogem_solver {
     double *log_mass, *cond_mean, *mean_lse, *xbar; /* R*n, R*n*K, R, R*n*d  */
     double data_const;            /* data: d/2 log(2 pi) + mean |x - mu*|^2 / 2 */
     int max_k;
+    /* With an exchange (ogem/partition.h): this rank evaluates and updates
+     * only the inits it owns (work = active and owned); the others' means
+     * here lag behind until a gather (dirty: updated by its owner since the
+     * last one); mbuf carries the metrics of a step to every rank. */
+    ogem_split split;
+    unsigned char *work, *dirty;  /* R                                        */
+    double *mbuf;                 /* R x 4: the metrics, as rows of doubles   */
     char err[512];
 };
 
@@ -86,6 +93,8 @@ void ogem_solver_destroy(ogem_solver *s)
     free(s->weights); free(s->logpi); free(s->mu_star); free(s->data);
     free(s->m); free(s->active); free(s->a); free(s->c); free(s->Q); free(s->kdim);
     free(s->log_mass); free(s->cond_mean); free(s->mean_lse); free(s->xbar);
+    free(s->work); free(s->dirty); free(s->mbuf);
+    ogem_split_free(&s->split);
     free(s);
 }
 
@@ -114,12 +123,13 @@ static batch_sizes batch_sizes_of(int R, int n, int d, int K, int subspace)
     return b;
 }
 
-/* m, xbar (Rnd); c, cond_mean (RnK); a, log_mass (Rn); Q; mean_lse; kdim; active. */
+/* m, xbar (Rnd); c, cond_mean (RnK); a, log_mass (Rn); Q; mean_lse; kdim;
+ * active, work, dirty (a byte each). */
 static size_t batch_bytes(const batch_sizes *b)
 {
     size_t doubles = ogem_size_add(ogem_size_add(ogem_size_mul(2, b->Rnd), ogem_size_mul(2, b->RnK)),
                                    ogem_size_add(ogem_size_add(ogem_size_mul(2, b->Rn), b->RdK), b->R));
-    return ogem_size_add(ogem_size_mul(sizeof(double), doubles), ogem_size_mul(sizeof(int) + 1, b->R));
+    return ogem_size_add(ogem_size_mul(sizeof(double), doubles), ogem_size_mul(sizeof(int) + 3, b->R));
 }
 
 /* Refuses a request whose host buffers exceed the budget (budget.h): batch
@@ -172,7 +182,12 @@ ogem_status ogem_solver_create(ogem_solver **out, const ogem_settings *p, char *
     const size_t data_bytes = p->estimator == OGEM_EST_DATA
                                   ? ogem_size_mul3(sizeof(double), ogem_count(p->data_rows), ogem_count(d)) : 0;
     const size_t point_bytes = ogem_size_add(data_bytes, dev == OGEM_DEVICE_CPU ? ogem_backend_cpu_point_bytes(&spec) : 0);
-    st = check_budget(p, K, batch_bytes(&bs), point_bytes, msg, len);
+    /* An exchange adds the metrics rows and, for a gather of the means, one
+     * more copy of them (split.c). */
+    const int ranks = p->exchange ? p->exchange->size : 1;
+    const size_t split_bytes = ogem_size_add(ogem_split_bytes(R, ogem_size_mul(ogem_count(n), ogem_count(d)), ranks),
+                                             ogem_split_bytes(R, 4, ranks));
+    st = check_budget(p, K, ogem_size_add(batch_bytes(&bs), split_bytes), point_bytes, msg, len);
     if (st) return st;
 
     ogem_solver *s = calloc(1, sizeof *s);
@@ -194,7 +209,17 @@ ogem_status ogem_solver_create(ogem_solver **out, const ogem_settings *p, char *
     s->cond_mean = malloc(ogem_size_mul(sizeof(double), bs.RnK));
     s->mean_lse = malloc(ogem_size_mul(sizeof(double), bs.R));
     s->xbar = malloc(ogem_size_mul(sizeof(double), bs.Rnd));
-    if (!s->weights || !s->logpi || !s->mu_star || !s->m || !s->active || !s->a || !s->c || !s->kdim ||
+    s->work = malloc(bs.R);
+    s->dirty = calloc(bs.R, 1);
+    s->mbuf = ranks > 1 ? malloc(ogem_size_mul(4 * sizeof(double), bs.R)) : NULL; /* split_bytes */
+    st = ogem_split_init(&s->split, p->exchange, R);
+    if (st == OGEM_ERR_INVALID) {
+        ogem_solver_destroy(s);
+        if (msg) snprintf(msg, len, "exchange: rank and size must satisfy 0 <= rank < size, with every callback set");
+        return st;
+    }
+    if (st || !s->work || !s->dirty || (ranks > 1 && !s->mbuf) ||
+        !s->weights || !s->logpi || !s->mu_star || !s->m || !s->active || !s->a || !s->c || !s->kdim ||
         (s->use_subspace && !s->Q) || !s->log_mass || !s->cond_mean || !s->mean_lse || !s->xbar) {
         ogem_solver_destroy(s);
         if (msg) snprintf(msg, len, "out of memory for %d initializations", R);
@@ -262,11 +287,28 @@ ogem_status ogem_solver_set_means(ogem_solver *s, const double *mu)
         }
     }
     for (size_t q = 0; q < s->Rnd; q++) s->m[q] = mu[q] - s->mu_star[q % s->d];
+    memset(s->dirty, 0, (size_t)s->R); /* every rank was given the same */
+    return OGEM_OK;
+}
+
+/* Brings every rank's copy of the means up to date: each dirty init's means
+ * come from the rank that owns it. Collective. */
+static ogem_status sync_means(ogem_solver *s)
+{
+    if (!s->split.ex) return OGEM_OK;
+    ogem_status st = ogem_split_gather(&s->split, s->m, (size_t)s->n * (size_t)s->d, s->dirty);
+    if (st) return fail(s, st, st == OGEM_ERR_NOMEM ? "out of memory gathering the means from the ranks"
+                                                     : "the exchange between ranks failed gathering the means");
+    memset(s->dirty, 0, (size_t)s->R);
     return OGEM_OK;
 }
 
 ogem_status ogem_solver_get_means(const ogem_solver *s, double *mu)
 {
+    /* The gather only refreshes a cache of the same state (the owners' means
+     * are the truth): the solver is not const-defined, so this is defined. */
+    ogem_status st = sync_means((ogem_solver *)s);
+    if (st) return st;
     for (size_t q = 0; q < s->Rnd; q++) mu[q] = s->m[q] + s->mu_star[q % s->d];
     return OGEM_OK;
 }
@@ -274,6 +316,20 @@ ogem_status ogem_solver_get_means(const ogem_solver *s, double *mu)
 ogem_status ogem_solver_set_active(ogem_solver *s, const unsigned char *active)
 {
     for (int r = 0; r < s->R; r++) s->active[r] = active ? (active[r] != 0) : 1;
+    if (ogem_split_unbalanced(&s->split, s->active)) {
+        /* The owners change: the new ones need the latest means first. */
+        ogem_status st = sync_means(s);
+        if (st) return st;
+        ogem_split_rebalance(&s->split, s->active);
+    }
+    return OGEM_OK;
+}
+
+ogem_status ogem_solver_partition(const ogem_solver *s, long *bounds, int max_bounds, long *rebalances)
+{
+    if (!s->split.ex || !bounds || max_bounds < s->split.P + 1) return OGEM_ERR_INVALID;
+    memcpy(bounds, s->split.bound, sizeof(long) * ((size_t)s->split.P + 1));
+    if (rebalances) *rebalances = s->split.rebalances;
     return OGEM_OK;
 }
 
@@ -330,14 +386,18 @@ static int build_lines(ogem_solver *s, int r)
 }
 
 /* Expectations at the current means for step s->step: fills log_mass, xbar
- * (E[psi_i z] / E[psi_i], relative to mu*) and mean_lse of active inits. */
+ * (E[psi_i z] / E[psi_i], relative to mu*) and mean_lse of the active inits
+ * this rank owns (all of them without an exchange), marked in work. */
 static ogem_status evaluate(ogem_solver *s)
 {
+    long lo, hi;
+    ogem_split_own(&s->split, &lo, &hi);
+    for (long r = 0; r < s->R; r++) s->work[r] = s->active[r] && r >= lo && r < hi;
     ogem_status st = s->be->prepare(s->be, s->step);
     if (st) return fail(s, st, s->be->err);
     const int n = s->n, d = s->d, K = s->K;
-    for (int r = 0; r < s->R; r++) {
-        if (!s->active[r]) continue;
+    for (int r = (int)lo; r < hi; r++) {
+        if (!s->work[r]) continue;
         if (build_lines(s, r)) {
             snprintf(s->err, sizeof s->err,
                      "estimator: exact quadrature handles means spanning at most 2 directions of difference; "
@@ -347,12 +407,12 @@ static ogem_status evaluate(ogem_solver *s)
         if (s->kdim[r] > s->max_k) s->max_k = s->kdim[r];
     }
     ogem_lines L = {.R = s->R, .n = n, .K = K, .a = s->a, .c = s->c,
-                    .k = s->use_subspace ? s->kdim : NULL, .active = s->active};
+                    .k = s->use_subspace ? s->kdim : NULL, .active = s->work};
     ogem_moments mo = {.log_mass = s->log_mass, .cond_mean = s->cond_mean, .mean_lse = s->mean_lse};
     st = s->be->eval(s->be, &L, &mo);
     if (st) return fail(s, st, s->be->err);
-    for (int r = 0; r < s->R; r++) {
-        if (!s->active[r]) continue;
+    for (int r = (int)lo; r < hi; r++) {
+        if (!s->work[r]) continue;
         for (int i = 0; i < n; i++) {
             const double *cm = s->cond_mean + ((size_t)r * n + i) * K;
             double *xb = s->xbar + ((size_t)r * n + i) * d;
@@ -446,21 +506,51 @@ static ogem_status step_metrics(ogem_solver *s, int r, ogem_metrics *out)
     return OGEM_OK;
 }
 
+/* A step's status agreed by every rank (identity without an exchange):
+ * phase 1 for a failure of the evaluation, 0 for one of the metrics. */
+static ogem_status agree(ogem_solver *s, ogem_status st, int phase)
+{
+    return ogem_split_agree(&s->split, st, phase, s->err, sizeof s->err, &s->max_k);
+}
+
+static void metrics_row(const ogem_metrics *m, double *row)
+{
+    row[0] = m->loss; row[1] = m->max_dist; row[2] = m->mean_dist2; row[3] = m->update_norm;
+}
+
+static ogem_metrics metrics_of_row(const double *row)
+{
+    return (ogem_metrics){.loss = row[0], .max_dist = row[1], .mean_dist2 = row[2], .update_norm = row[3]};
+}
+
 ogem_status ogem_solver_step(ogem_solver *s, int apply, ogem_metrics *met)
 {
     ogem_status st = evaluate(s);
-    if (st) return st;
+    int phase = st != OGEM_OK;
     const int n = s->n, d = s->d;
-    /* All checks before any update: a failing step changes no mean. */
-    for (int r = 0; r < s->R; r++) {
-        if (!s->active[r]) continue;
+    const int split = s->split.ex != NULL;
+    /* All checks before any update: a failing step changes no mean. With an
+     * exchange the metrics go into mbuf, and to met once every rank has them. */
+    for (int r = 0; !st && r < s->R; r++) {
+        if (!s->work[r]) continue;
         ogem_metrics one;
         st = step_metrics(s, r, &one);
-        if (st) return st;
-        if (met) met[r] = one;
+        if (st) break;
+        if (split) metrics_row(&one, s->mbuf + (size_t)r * 4);
+        else if (met) met[r] = one;
+    }
+    st = agree(s, st, phase);
+    if (st) return st;
+    if (split && met) {
+        st = ogem_split_gather(&s->split, s->mbuf, 4, s->active);
+        if (st) return fail(s, st, "the exchange between ranks failed gathering the metrics");
+        for (int r = 0; r < s->R; r++)
+            if (s->active[r]) met[r] = metrics_of_row(s->mbuf + (size_t)r * 4);
     }
     for (int r = 0; apply && r < s->R; r++) {
         if (!s->active[r]) continue;
+        s->dirty[r] = (unsigned char)split; /* its owner's means are now ahead */
+        if (!s->work[r]) continue;
         for (int i = 0; i < n; i++) {
             const size_t ri = (size_t)r * n + i;
             if (has_mass(s, ri)) memcpy(s->m + ri * d, s->xbar + ri * d, sizeof(double) * d);
@@ -472,9 +562,14 @@ ogem_status ogem_solver_step(ogem_solver *s, int apply, ogem_metrics *met)
 
 ogem_status ogem_solver_moments(ogem_solver *s, double *loss, double *log_mass, double *cond_mean)
 {
-    ogem_status st = evaluate(s);
+    ogem_status st = agree(s, evaluate(s), 1);
     if (st) return st;
     const int n = s->n, d = s->d;
+    /* Every rank's own rows to all (a no-op without an exchange). */
+    if (!st) st = ogem_split_gather(&s->split, s->mean_lse, 1, s->active);
+    if (!st) st = ogem_split_gather(&s->split, s->log_mass, (size_t)n, s->active);
+    if (!st) st = ogem_split_gather(&s->split, s->xbar, (size_t)n * (size_t)d, s->active);
+    if (st) return fail(s, st, "the exchange between ranks failed gathering the moments");
     for (int r = 0; r < s->R; r++) {
         if (!s->active[r]) continue;
         if (loss) loss[r] = loss_of(s, r);

@@ -29,6 +29,12 @@ int ogem_outdir_commit(ogem_outdir *o, char *msg, size_t len);
  * Frees o. */
 void ogem_outdir_abort(ogem_outdir *o);
 
+/* From now on (on != 0) every open() gives a sink: no directory is made,
+ * locked or written; create() returns a stream to /dev/null, so the code that
+ * writes the outputs runs unchanged, and commit() and abort() only close.
+ * For the processes of a job that must write nothing (MPI ranks but 0). */
+void ogem_outdir_discard(int on);
+
 /* The rename(2) commit() uses; tests swap it to make the k-th rename fail. */
 extern int (*ogem_outdir_rename)(const char *from, const char *to);
 
