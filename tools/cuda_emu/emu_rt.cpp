@@ -4,6 +4,11 @@
  * shared memory, compute capability 9.0. Device memory is malloc'ed memory;
  * streams are synchronous. Shared memory is filled with 0xFF bytes (NaN for
  * floating point) at each block start, so a read before a write shows up.
+ *
+ * Checks a device would not make, for the project's own rules: a cuBLAS GEMM
+ * on a handle without a stream set (it would run on the legacy stream, racing
+ * the backend's kernels) fails. Tests can make one call of a named function
+ * fail (emu_inject.h) to exercise the error paths.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -17,6 +22,8 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <curand.h>
+
+#include "emu_inject.h"
 
 struct emu_uint3 {
     unsigned x, y, z;
@@ -36,6 +43,27 @@ thread_local unsigned t_linear = 0;
 cudaError_t g_last = cudaSuccess;
 
 } // namespace
+
+/* ---- failure injection (emu_inject.h) ---------------------------------------- */
+namespace {
+char g_fail_name[64];
+int g_fail_skip = -1;
+
+/* Whether this call of `name` is the one to fail (then the injection is spent). */
+bool emu_fails(const char *name)
+{
+    if (g_fail_skip < 0 || strcmp(name, g_fail_name) != 0) return false;
+    if (g_fail_skip-- > 0) return false;
+    g_fail_name[0] = '\0';
+    return true;
+}
+} // namespace
+
+extern "C" void emu_inject_failure(const char *name, int skip)
+{
+    snprintf(g_fail_name, sizeof g_fail_name, "%s", name ? name : "");
+    g_fail_skip = name && skip >= 0 ? skip : -1;
+}
 
 void emu_syncthreads() { pthread_barrier_wait(&g_blk->bar); }
 
@@ -220,6 +248,7 @@ cudaError_t cudaMemGetInfo(size_t *f, size_t *t)
 }
 cudaError_t cudaMalloc(void **p, size_t n)
 {
+    if (emu_fails("cudaMalloc")) return cudaErrorMemoryAllocation;
     *p = malloc(n);
     if (!*p) return cudaErrorMemoryAllocation;
     memset(*p, 0xFF, n); /* like fresh device memory: garbage */
@@ -233,6 +262,11 @@ cudaError_t cudaFree(void *p)
 cudaError_t cudaMemcpyAsync(void *d, const void *s, size_t n, enum cudaMemcpyKind, cudaStream_t)
 {
     memcpy(d, s, n);
+    return cudaSuccess;
+}
+cudaError_t cudaMemsetAsync(void *d, int v, size_t n, cudaStream_t)
+{
+    memset(d, v, n);
     return cudaSuccess;
 }
 cudaError_t cudaStreamSynchronize(cudaStream_t) { return g_last; }
@@ -256,11 +290,14 @@ cudaError_t cudaDeviceSetLimit(enum cudaLimit, size_t) { return cudaSuccess; }
 /* ---- cuBLAS ------------------------------------------------------------------------ */
 
 struct cublasContext {
-    int dummy;
+    cudaStream_t stream; /* NULL: the legacy stream (never set) */
 };
 
+#define EMU_BLAS_FAIL(name)                                                                                        \
+    if (emu_fails(name)) return CUBLAS_STATUS_INTERNAL_ERROR
 cublasStatus_t cublasCreate_v2(cublasHandle_t *h)
 {
+    if (emu_fails("cublasCreate")) return CUBLAS_STATUS_NOT_INITIALIZED;
     *h = (cublasHandle_t)calloc(1, sizeof(cublasContext));
     return CUBLAS_STATUS_SUCCESS;
 }
@@ -269,10 +306,28 @@ cublasStatus_t cublasDestroy_v2(cublasHandle_t h)
     free(h);
     return CUBLAS_STATUS_SUCCESS;
 }
-cublasStatus_t cublasSetStream_v2(cublasHandle_t, cudaStream_t) { return CUBLAS_STATUS_SUCCESS; }
-cublasStatus_t cublasSetWorkspace_v2(cublasHandle_t, void *, size_t) { return CUBLAS_STATUS_SUCCESS; }
-cublasStatus_t cublasSetMathMode(cublasHandle_t, cublasMath_t) { return CUBLAS_STATUS_SUCCESS; }
-cublasStatus_t cublasSetAtomicsMode(cublasHandle_t, cublasAtomicsMode_t) { return CUBLAS_STATUS_SUCCESS; }
+cublasStatus_t cublasSetStream_v2(cublasHandle_t h, cudaStream_t s)
+{
+    EMU_BLAS_FAIL("cublasSetStream");
+    h->stream = s;
+    return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t cublasSetWorkspace_v2(cublasHandle_t, void *, size_t)
+{
+    EMU_BLAS_FAIL("cublasSetWorkspace");
+    return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t cublasSetMathMode(cublasHandle_t, cublasMath_t)
+{
+    EMU_BLAS_FAIL("cublasSetMathMode");
+    return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t cublasSetAtomicsMode(cublasHandle_t, cublasAtomicsMode_t)
+{
+    EMU_BLAS_FAIL("cublasSetAtomicsMode");
+    return CUBLAS_STATUS_SUCCESS;
+}
+#undef EMU_BLAS_FAIL
 const char *cublasGetStatusString(cublasStatus_t) { return "emulated cuBLAS status"; }
 const char *cublasGetStatusName(cublasStatus_t) { return "CUBLAS_STATUS_EMULATED"; }
 cublasStatus_t cublasGetProperty(libraryPropertyType t, int *v)
@@ -285,20 +340,27 @@ cublasStatus_t cublasGetProperty(libraryPropertyType t, int *v)
 
 template <typename T>
 static cublasStatus_t gemm(cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k, const T *alpha,
-                           const T *A, int lda, const T *B, int ldb, const T *beta, T *C, int ldc)
+                           const T *A, int lda, const T *B, int ldb, const T *beta, T *C, int ldc, int split = 1)
 {
+    /* the sum over k in `split` consecutive pieces, added in order */
+    const int piece = split > 1 ? (k + split - 1) / split : (k > 0 ? k : 1);
     /* column-major: C = alpha op(A) op(B) + beta C; checks the leading dimensions like cuBLAS */
     const int ra = ta == CUBLAS_OP_N ? m : k, rb = tb == CUBLAS_OP_N ? k : n;
     if (m < 0 || n < 0 || k < 0 || lda < (ra > 1 ? ra : 1) || ldb < (rb > 1 ? rb : 1) || ldc < (m > 1 ? m : 1))
         return CUBLAS_STATUS_INVALID_VALUE;
     for (int j = 0; j < n; j++)
         for (int i = 0; i < m; i++) {
-            double acc = 0.0;
+            double acc = 0.0, part = 0.0;
             for (int q = 0; q < k; q++) {
                 const T a = ta == CUBLAS_OP_N ? A[i + (size_t)q * lda] : A[q + (size_t)i * lda];
                 const T b = tb == CUBLAS_OP_N ? B[q + (size_t)j * ldb] : B[j + (size_t)q * ldb];
-                acc += (double)a * (double)b;
+                part += (double)a * (double)b;
+                if ((q + 1) % piece == 0) {
+                    acc += part;
+                    part = 0.0;
+                }
             }
+            acc += part;
             T &c = C[i + (size_t)j * ldc];
             c = (T)((double)*alpha * acc + (*beta == (T)0 ? 0.0 : (double)*beta * (double)c));
         }
@@ -312,9 +374,15 @@ extern "C" cublasStatus_t cublasSgemm_v2(cublasHandle_t, cublasOperation_t ta, c
     return gemm<float>(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-extern "C" cublasStatus_t cublasDgemm_v2(cublasHandle_t, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
+/* cuBLAS picks its kernel (tiles, split-K) from the shape, so GEMMs of two
+ * shapes can sum in two orders; the emulated DGEMM does too (the number of
+ * pieces of the sum over k depends on m and n), so that a result that
+ * depended on a GEMM's shape would show it here. */
+extern "C" cublasStatus_t cublasDgemm_v2(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
                                          int k, const double *alpha, const double *A, int lda, const double *B,
                                          int ldb, const double *beta, double *C, int ldc)
 {
-    return gemm<double>(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    if (!h || !h->stream) return CUBLAS_STATUS_NOT_INITIALIZED; /* see the top: no legacy stream */
+    const int split = 1 + (int)(((unsigned)m + 3u * (unsigned)n) % 4u);
+    return gemm<double>(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, split);
 }
