@@ -2,9 +2,10 @@
  * emu_pre.h - force-included (g++ -include) before each cuda/*.cu when the
  * CUDA backend is compiled as plain host C++ for the emulator (run_emu.sh).
  *
- * The emulator runs every kernel launch block by block, one OS thread per
- * CUDA thread, with real barriers for __syncthreads and per-warp barriers for
- * shuffles; device memory is host memory; cuRAND's host API generating into
+ * The emulator runs every kernel launch block by block, each CUDA thread a
+ * fiber (plain builds: fast, no OS scheduling) or an OS thread (ASan and TSan
+ * builds), with barriers for __syncthreads and per-warp barriers for
+ * shuffles (emu_rt.cpp, "block execution"); device memory is host memory; cuRAND's host API generating into
  * device memory (curandCreateGenerator) becomes the same API generating into
  * host memory (curandCreateGeneratorHost: same seeds, offsets and ordering;
  * that the two agree is checked on a device by gpu::curand_device_equals_host);

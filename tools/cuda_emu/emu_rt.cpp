@@ -12,6 +12,22 @@
  */
 #include <pthread.h>
 #include <stdio.h>
+#if defined(__SANITIZE_THREAD__)
+#define EMU_FIBERS 0 /* see "block execution" */
+#else
+#define EMU_FIBERS 1
+#include <sys/mman.h>
+#include <ucontext.h>
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+/* AddressSanitizer must be told of every stack switch (its fake stacks) */
+#define EMU_START_SWITCH(save, bottom, size) __sanitizer_start_switch_fiber((save), (bottom), (size))
+#define EMU_FINISH_SWITCH(save, bottom, size) __sanitizer_finish_switch_fiber((save), (bottom), (size))
+#else
+#define EMU_START_SWITCH(save, bottom, size) ((void)(save), (void)(bottom), (void)(size))
+#define EMU_FINISH_SWITCH(save, bottom, size) ((void)(save), (void)(bottom), (void)(size))
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,20 +81,152 @@ extern "C" void emu_inject_failure(const char *name, int skip)
     g_fail_skip = name && skip >= 0 ? skip : -1;
 }
 
-void emu_syncthreads() { pthread_barrier_wait(&g_blk->bar); }
+/* ---- block execution ------------------------------------------------------------ */
+/* Two ways to run the threads of a block, with the same semantics:
+ *   fibers (plain and ASan builds): every emulated thread is a ucontext
+ *     fiber on the calling thread; a barrier (__syncthreads, a warp's
+ *     shuffle) switches to the next runnable fiber. No OS scheduling: about
+ *     5 times less CPU than threads on a 2-core machine, and a barrier that
+ *     can never complete (some threads returned, others wait) is reported
+ *     instead of hanging. Each switch is announced to AddressSanitizer;
+ *   threads (TSan builds): one OS thread per emulated thread and real
+ *     pthread barriers, so that ThreadSanitizer sees the block's threads as
+ *     threads and checks their synchronisation. */
+namespace {
+#if EMU_FIBERS
+
+enum fib_state { FIB_READY, FIB_WAIT_BLOCK, FIB_WAIT_WARP, FIB_DONE };
+struct fiber {
+    ucontext_t ctx;
+    void *stack = nullptr;
+    fib_state state = FIB_DONE;
+    void *fake = nullptr; /* ASan's fake stack while switched out */
+};
+const size_t FIB_STACK = (size_t)1 << 20; /* mapped lazily: only what a thread touches is committed */
+struct fib_sched {
+    std::vector<fiber> f;
+    ucontext_t main;
+    unsigned cur = 0, nt = 0, block_arrived = 0;
+    std::vector<unsigned> warp_arrived, warp_size;
+    const std::function<void()> *body = nullptr;
+    void *main_fake = nullptr;
+    const void *main_bottom = nullptr;
+    size_t main_size = 0;
+};
+fib_sched g_fs;
+
+void fib_entry()
+{
+    EMU_FINISH_SWITCH(nullptr, &g_fs.main_bottom, &g_fs.main_size);
+    (*g_fs.body)();
+    g_fs.f[g_fs.cur].state = FIB_DONE;
+    /* uc_link returns to the scheduler; this fiber's stack is done with */
+    EMU_START_SWITCH(nullptr, g_fs.main_bottom, g_fs.main_size);
+}
+
+/* The current fiber waits (state st); the last to arrive (count reaches
+ * want) makes every fiber waiting in that state (and group) runnable. */
+void fib_wait(fib_state st, unsigned *arrived, unsigned want, unsigned warp)
+{
+    fiber &me = g_fs.f[g_fs.cur];
+    me.state = st;
+    if (++*arrived == want) {
+        *arrived = 0;
+        for (unsigned i = 0; i < g_fs.nt; i++)
+            if (g_fs.f[i].state == st && (st == FIB_WAIT_BLOCK || (i >> 5) == warp)) g_fs.f[i].state = FIB_READY;
+    }
+    EMU_START_SWITCH(&me.fake, g_fs.main_bottom, g_fs.main_size);
+    swapcontext(&me.ctx, &g_fs.main);
+    EMU_FINISH_SWITCH(me.fake, &g_fs.main_bottom, &g_fs.main_size);
+}
+
+void block_barrier() { fib_wait(FIB_WAIT_BLOCK, &g_fs.block_arrived, g_fs.nt, 0); }
+void warp_barrier(unsigned w) { fib_wait(FIB_WAIT_WARP, &g_fs.warp_arrived[w], g_fs.warp_size[w], w); }
+
+void set_indices(unsigned id, dim3 grid, dim3 b, dim3 bidx);
+
+/* Runs one block: every fiber to its end, switching at barriers. */
+void fib_block(dim3 grid, dim3 block, dim3 bidx)
+{
+    const unsigned nt = g_fs.nt;
+    for (unsigned i = 0; i < nt; i++) {
+        fiber &f = g_fs.f[i];
+        getcontext(&f.ctx);
+        f.ctx.uc_stack.ss_sp = f.stack;
+        f.ctx.uc_stack.ss_size = FIB_STACK;
+        f.ctx.uc_link = &g_fs.main;
+        makecontext(&f.ctx, fib_entry, 0);
+        f.state = FIB_READY;
+    }
+    unsigned done = 0;
+    while (done < nt) {
+        bool ran = false;
+        for (unsigned i = 0; i < nt; i++) {
+            if (g_fs.f[i].state != FIB_READY) continue;
+            g_fs.cur = i;
+            set_indices(i, grid, block, bidx);
+            EMU_START_SWITCH(&g_fs.main_fake, g_fs.f[i].stack, FIB_STACK);
+            swapcontext(&g_fs.main, &g_fs.f[i].ctx);
+            EMU_FINISH_SWITCH(g_fs.main_fake, nullptr, nullptr);
+            ran = true;
+            if (g_fs.f[i].state == FIB_DONE) done++;
+        }
+        if (!ran) {
+            fprintf(stderr, "cuda emulator: block (%u,%u,%u): a barrier can never complete (%u of %u threads "
+                            "returned, the others wait)\n", bidx.x, bidx.y, bidx.z, done, nt);
+            abort();
+        }
+    }
+}
+
+void fib_ensure(unsigned nt)
+{
+    while (g_fs.f.size() < nt) {
+        g_fs.f.emplace_back();
+        void *st = mmap(nullptr, FIB_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (st == MAP_FAILED) {
+            fprintf(stderr, "cuda emulator: cannot map a fiber stack\n");
+            abort();
+        }
+        g_fs.f.back().stack = st;
+    }
+    g_fs.nt = nt;
+    const unsigned nw = (nt + 31) / 32;
+    g_fs.warp_arrived.assign(nw, 0);
+    g_fs.warp_size.assign(nw, 32);
+    g_fs.warp_size[nw - 1] = nt - 32 * (nw - 1);
+    g_fs.block_arrived = 0;
+}
+#else
+void block_barrier() { pthread_barrier_wait(&g_blk->bar); }
+void warp_barrier(unsigned w) { pthread_barrier_wait(&g_blk->warp_bar[w]); }
+#endif
+
+void set_indices(unsigned id, dim3 grid, dim3 b, dim3 bidx)
+{
+    t_linear = id;
+    emu_threadIdx = {id % b.x, (id / b.x) % b.y, id / (b.x * b.y)};
+    emu_blockIdx = {bidx.x, bidx.y, bidx.z};
+    emu_blockDim = {b.x, b.y, b.z};
+    emu_gridDim = {grid.x, grid.y, grid.z};
+}
+} // namespace
+
+void emu_syncthreads() { block_barrier(); }
 
 double emu_shfl_xor_d(double v, int lanemask)
 {
     const unsigned lane = t_linear & 31, warp = t_linear >> 5;
     g_blk->warp_buf[warp * 32 + lane] = v;
-    pthread_barrier_wait(&g_blk->warp_bar[warp]);
+    warp_barrier(warp);
     const double r = g_blk->warp_buf[warp * 32 + (lane ^ (unsigned)lanemask)];
-    pthread_barrier_wait(&g_blk->warp_bar[warp]);
+    warp_barrier(warp);
     return r;
 }
 
 void *emu_dyn_smem() { return g_blk->smem.empty() ? nullptr : g_blk->smem.data(); }
 
+#if !EMU_FIBERS
 /* A pool of worker threads, one per emulated CUDA thread of a block; blocks
  * run one after another. */
 namespace {
@@ -99,12 +247,7 @@ void worker(unsigned id)
         pthread_barrier_wait(&g_pool.start);
         if (g_pool.quit) return;
         if (id < g_pool.nt) {
-            const dim3 b = g_pool.block;
-            t_linear = id;
-            emu_threadIdx = {id % b.x, (id / b.x) % b.y, id / (b.x * b.y)};
-            emu_blockIdx = {g_pool.bidx.x, g_pool.bidx.y, g_pool.bidx.z};
-            emu_blockDim = {b.x, b.y, b.z};
-            emu_gridDim = {g_pool.grid.x, g_pool.grid.y, g_pool.grid.z};
+            set_indices(id, g_pool.grid, g_pool.block, g_pool.bidx);
             (*g_pool.body)();
         }
         pthread_barrier_wait(&g_pool.end);
@@ -138,6 +281,7 @@ struct pool_guard {
     ~pool_guard() { pool_stop(); }
 } g_pool_guard;
 } // namespace
+#endif
 
 void emu_run(dim3 grid, dim3 block, size_t smem, const std::function<void()> &body)
 {
@@ -147,29 +291,40 @@ void emu_run(dim3 grid, dim3 block, size_t smem, const std::function<void()> &bo
         g_last = cudaErrorInvalidConfiguration;
         return;
     }
-    pool_ensure(nt);
     const unsigned nw = (nt + 31) / 32;
     block_ctx ctx;
+    ctx.warp_buf.assign((size_t)nw * 32, 0.0);
+    g_blk = &ctx;
+#if EMU_FIBERS
+    fib_ensure(nt);
+    g_fs.body = &body;
+#else
+    pool_ensure(nt);
     pthread_barrier_init(&ctx.bar, nullptr, nt);
     ctx.warp_bar.resize(nw);
     for (unsigned w = 0; w < nw; w++)
         pthread_barrier_init(&ctx.warp_bar[w], nullptr, w + 1 < nw ? 32 : nt - 32 * (nw - 1));
-    ctx.warp_buf.assign((size_t)nw * 32, 0.0);
-    g_blk = &ctx;
     g_pool.body = &body;
     g_pool.nt = nt;
     g_pool.grid = grid;
     g_pool.block = block;
+#endif
     for (unsigned bz = 0; bz < grid.z; bz++)
         for (unsigned by = 0; by < grid.y; by++)
             for (unsigned bx = 0; bx < grid.x; bx++) {
                 ctx.smem.assign(smem, (char)0xFF);
+#if EMU_FIBERS
+                fib_block(grid, block, dim3(bx, by, bz));
+#else
                 g_pool.bidx = dim3(bx, by, bz);
                 pthread_barrier_wait(&g_pool.start);
                 pthread_barrier_wait(&g_pool.end);
+#endif
             }
+#if !EMU_FIBERS
     pthread_barrier_destroy(&ctx.bar);
     for (auto &b : ctx.warp_bar) pthread_barrier_destroy(&b);
+#endif
     g_blk = nullptr;
 }
 

@@ -9,7 +9,8 @@
 #
 # asan (default): AddressSanitizer + UBSan, the analogue of compute-sanitizer
 # memcheck; tsan: ThreadSanitizer over the emulated threads of each block, the
-# analogue of racecheck. Criterion cannot start under ThreadSanitizer (its
+# analogue of racecheck (both run each CUDA thread as an OS thread); plain: no
+# sanitizer, each CUDA thread a fiber (tens of times faster: what CI runs). Criterion cannot start under ThreadSanitizer (its
 # arena mapping collides), so use `tsan bench --sanitize` (every estimator,
 # precision and path, without Criterion).
 #
