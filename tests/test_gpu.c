@@ -40,6 +40,15 @@
 #include "../tools/cuda_emu/emu_inject.h"
 #endif
 
+/* Criterion's time limits (wall clock) catch hangs. The emulator runs the
+ * kernels on the CPU: under ASan on a shared 2-core machine the agree tests
+ * take several minutes, so its limits are 4 times a device's. */
+#ifdef OGEM_CUDA_EMU
+#define GPU_TIMEOUT(s) (4.0 * (s))
+#else
+#define GPU_TIMEOUT(s) (s)
+#endif
+
 #define NEED_GPU()                                                 \
     do {                                                           \
         if (ogem_gpu_count() < 1) cr_skip_test("no GPU");          \
@@ -437,12 +446,12 @@ static void agree_backends(ogem_estimator kind, ogem_precision prec)
         }
 }
 
-Test(gpu, agree_mc_double, .timeout = 300) { NEED_GPU(); agree_backends(OGEM_EST_MC, OGEM_PREC_DOUBLE); }
-Test(gpu, agree_fixed_double, .timeout = 300) { NEED_GPU(); agree_backends(OGEM_EST_FIXED, OGEM_PREC_DOUBLE); }
-Test(gpu, agree_data_double, .timeout = 300) { NEED_GPU(); agree_backends(OGEM_EST_DATA, OGEM_PREC_DOUBLE); }
-Test(gpu, agree_mc_float, .timeout = 300) { NEED_GPU(); agree_backends(OGEM_EST_MC, OGEM_PREC_FLOAT); }
-Test(gpu, agree_fixed_float, .timeout = 300) { NEED_GPU(); agree_backends(OGEM_EST_FIXED, OGEM_PREC_FLOAT); }
-Test(gpu, agree_data_float, .timeout = 300) { NEED_GPU(); agree_backends(OGEM_EST_DATA, OGEM_PREC_FLOAT); }
+Test(gpu, agree_mc_double, .timeout = GPU_TIMEOUT(300)) { NEED_GPU(); agree_backends(OGEM_EST_MC, OGEM_PREC_DOUBLE); }
+Test(gpu, agree_fixed_double, .timeout = GPU_TIMEOUT(300)) { NEED_GPU(); agree_backends(OGEM_EST_FIXED, OGEM_PREC_DOUBLE); }
+Test(gpu, agree_data_double, .timeout = GPU_TIMEOUT(300)) { NEED_GPU(); agree_backends(OGEM_EST_DATA, OGEM_PREC_DOUBLE); }
+Test(gpu, agree_mc_float, .timeout = GPU_TIMEOUT(300)) { NEED_GPU(); agree_backends(OGEM_EST_MC, OGEM_PREC_FLOAT); }
+Test(gpu, agree_fixed_float, .timeout = GPU_TIMEOUT(300)) { NEED_GPU(); agree_backends(OGEM_EST_FIXED, OGEM_PREC_FLOAT); }
+Test(gpu, agree_data_float, .timeout = GPU_TIMEOUT(300)) { NEED_GPU(); agree_backends(OGEM_EST_DATA, OGEM_PREC_FLOAT); }
 
 Test(gpu, agree_qmc_double)
 {
@@ -672,7 +681,7 @@ Test(gpu, blas_handle_failure_recovers)
  * path keeps every GEMM's shape (the emulator's DGEMM sums in a shape-
  * dependent order, as cuBLAS may), and the fused path has no cross-init
  * reduction. R = 8 inits, then 3 of them off. */
-Test(gpu, results_independent_of_active_set, .timeout = 300)
+Test(gpu, results_independent_of_active_set, .timeout = GPU_TIMEOUT(300))
 {
     NEED_GPU();
     const int R = 8, n = 5, K = 96;
@@ -942,8 +951,8 @@ static void agree_solvers(ogem_precision prec)
                 }
 }
 
-Test(gpu, solver_gem_em_agree_double, .timeout = 600) { NEED_GPU(); agree_solvers(OGEM_PREC_DOUBLE); }
-Test(gpu, solver_gem_em_agree_float, .timeout = 600) { NEED_GPU(); agree_solvers(OGEM_PREC_FLOAT); }
+Test(gpu, solver_gem_em_agree_double, .timeout = GPU_TIMEOUT(600)) { NEED_GPU(); agree_solvers(OGEM_PREC_DOUBLE); }
+Test(gpu, solver_gem_em_agree_float, .timeout = GPU_TIMEOUT(600)) { NEED_GPU(); agree_solvers(OGEM_PREC_FLOAT); }
 
 /* exact: per-initialization quadrature rules built on the device. Within
  * ogem_gpu_get_caps' exact_max_k the GPU agrees with the CPU; beyond it (but
