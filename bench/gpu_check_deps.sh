@@ -12,6 +12,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 d="$root/.gpucheck-deps"
+for h in /usr/include/criterion/criterion.h /usr/include/gsl/gsl_math.h; do
+  [ -e "$h" ] || { echo "gpu_check_deps: $h is missing here (install libcriterion-dev and libgsl-dev)" >&2; exit 1; }
+done
 rm -rf "$d"
 mkdir -p "$d/include" "$d/lib"
 cp -r /usr/include/criterion "$d/include/"

@@ -2,10 +2,12 @@
  * backend_gpu.cu - the CUDA backend (contract: src/core/backend.h).
  *
  * Points live on the device (gpu_internal.cuh's SoA layout) and are drawn
- * there with cuRAND's device API generators, following backend.h's sampling
- * plan exactly as the CPU backend does with the host generators, so both see
- * the same samples:
- *   mc     Philox4_32_10, default ordering; steps in groups of
+ * there by cuRAND's host API generating into device memory (a generator made
+ * by curandCreateGenerator; the CPU backend makes the same one with
+ * curandCreateGeneratorHost), following backend.h's sampling plan exactly as
+ * the CPU backend does, so both see the same samples:
+ *   mc     Philox4_32_10, ordering OGEM_CURAND_ORDERING (LEGACY: the one
+ *          cuRAND keeps across releases); steps in groups of
  *          G = ogem_mc_group_steps(N, K), one draw of G * ogem_mc_draw_count
  *          normal doubles per group (seed ogem_mc_group_seed(seed, group),
  *          offset 0); step t's slice = the first N/2 rows (row-major);
@@ -15,11 +17,13 @@
  *   qmc    scrambled Sobol64 integers in K dims, first N points, once; step t
  *          XORs dim k with ogem_qmc_shift(seed, t, k), then open01 + quantile.
  *   exact  no shared points: per-init quadrature rules (kernels_exact.cu).
+ * One Philox generator serves mc (reseeded per group) and fixed (one draw).
  * eval() uploads the active inits' lines (in float or double: the compute
  * type), runs the fused or the GEMM path, and copies back log_mass, cond_mean
  * and mean_lse. Every device allocation goes through gpu_buf_reserve, which
  * keeps the peak that info() reports (cuBLAS's workspace included; cuRAND's
- * and the CUDA context's own memory are not ours to count).
+ * and the CUDA context's own memory are not ours to count). Sizes formed from
+ * the caller's R, n, K and N go through math/checked.h.
  */
 #include <math.h>
 #include <stdio.h>
@@ -27,7 +31,9 @@
 #include <string.h>
 
 #include "gpu_internal.cuh"
+#include "math/checked.h"
 #include "ogem_gpu.h"
+#include "quad/quad_rule.h"
 
 /* ---- device buffers ------------------------------------------------------------ */
 
@@ -62,16 +68,33 @@ void gpu_buf_release(gpu_backend *b, gpu_buf *buf)
     buf->bytes = 0;
 }
 
+/* The handle is configured completely before it is kept: a handle that
+ * failed half way (no stream set: it would run on the legacy stream, racing
+ * our kernels on b->stream) is destroyed, and the next call starts over. */
 ogem_status gpu_blas_ready(gpu_backend *b)
 {
     if (b->blas) return OGEM_OK;
-    GPU_TRY_CUBLAS(b, cublasCreate(&b->blas));
-    GPU_TRY_CUBLAS(b, cublasSetStream(b->blas, b->stream));
     GPU_TRY(gpu_buf_reserve(b, &b->blas_ws, OGEM_CUBLAS_WS_BYTES, "cuBLAS workspace"));
-    GPU_TRY_CUBLAS(b, cublasSetWorkspace(b->blas, b->blas_ws.p, b->blas_ws.bytes));
+    cublasHandle_t h = NULL;
+    GPU_TRY_CUBLAS(b, cublasCreate(&h));
+    cublasStatus_t st = CUBLAS_STATUS_SUCCESS;
+    const char *what = "";
+#define BLAS_STEP(call)                                                                                         \
+    if (st == CUBLAS_STATUS_SUCCESS) {                                                                          \
+        st = (call);                                                                                            \
+        what = #call;                                                                                           \
+    }
+    BLAS_STEP(cublasSetStream(h, b->stream));
+    BLAS_STEP(cublasSetWorkspace(h, b->blas_ws.p, b->blas_ws.bytes));
     /* no TF32 or other reduced-precision shortcuts; deterministic algorithms */
-    GPU_TRY_CUBLAS(b, cublasSetMathMode(b->blas, CUBLAS_DEFAULT_MATH));
-    GPU_TRY_CUBLAS(b, cublasSetAtomicsMode(b->blas, CUBLAS_ATOMICS_NOT_ALLOWED));
+    BLAS_STEP(cublasSetMathMode(h, CUBLAS_DEFAULT_MATH));
+    BLAS_STEP(cublasSetAtomicsMode(h, CUBLAS_ATOMICS_NOT_ALLOWED));
+#undef BLAS_STEP
+    if (st != CUBLAS_STATUS_SUCCESS) {
+        cublasDestroy(h);
+        return gpu_fail_cublas(b->base.err, sizeof b->base.err, st, what);
+    }
+    b->blas = h;
     return OGEM_OK;
 }
 
@@ -90,6 +113,25 @@ static ogem_status host_nomem(gpu_backend *b)
 {
     snprintf(b->base.err, sizeof b->base.err, "out of host memory in the GPU backend");
     return OGEM_ERR_NOMEM;
+}
+
+/* Sub-buffers of one host staging block start at multiples of STAGE_ALIGN
+ * from its (malloc-aligned) start, whatever the sizes before them: a double
+ * area placed after a float one must not land on a 4-byte boundary. 256 is
+ * also what cudaMalloc guarantees, so host and device offsets look alike. */
+static const size_t STAGE_ALIGN = 256;
+
+/* Reserves `bytes` at the end of a block of *end bytes; returns its offset.
+ * Saturates: *end becomes OGEM_SIZE_MAX once any size overflowed. */
+static size_t stage_slot(size_t *end, size_t bytes)
+{
+    if (*end > OGEM_SIZE_MAX - STAGE_ALIGN) {
+        *end = OGEM_SIZE_MAX;
+        return 0;
+    }
+    const size_t at = (*end + STAGE_ALIGN - 1) / STAGE_ALIGN * STAGE_ALIGN;
+    *end = ogem_size_add(at, bytes);
+    return at;
 }
 
 /* ---- the backend ------------------------------------------------------------- */
@@ -114,6 +156,35 @@ static const char *choose_path(const gpu_backend *b, int n, int K, char *why, si
     return gpu_fused_supported(b, n, K, NULL, 0) ? "fused" : "gemm";
 }
 
+/* The backend's one cuRAND generator (host API, generating into device
+ * memory on b->stream): Philox for mc (kept, reseeded per group) and fixed
+ * (one draw), scrambled Sobol64 for qmc (one draw). */
+static ogem_status gen_create(gpu_backend *b, curandRngType_t type)
+{
+    curandGenerator_t g = NULL;
+    GPU_TRY_CURAND(b, curandCreateGenerator(&g, type));
+    b->gen = g;
+    GPU_TRY_CURAND(b, curandSetStream(b->gen, b->stream));
+    if (type == CURAND_RNG_PSEUDO_PHILOX4_32_10)
+        GPU_TRY_CURAND(b, curandSetGeneratorOrdering(b->gen, OGEM_CURAND_ORDERING));
+    return OGEM_OK;
+}
+
+static void gen_release(gpu_backend *b)
+{
+    if (b->gen) curandDestroyGenerator(b->gen);
+    b->gen = NULL;
+}
+
+/* backend.h's draw: count standard normal doubles from seed, offset 0. */
+static ogem_status draw_normals(gpu_backend *b, uint64_t seed, double *dst, size_t count)
+{
+    GPU_TRY_CURAND(b, curandSetPseudoRandomGeneratorSeed(b->gen, seed));
+    GPU_TRY_CURAND(b, curandSetGeneratorOffset(b->gen, 0));
+    GPU_TRY_CURAND(b, curandGenerateNormalDouble(b->gen, dst, count, 0.0, 1.0));
+    return OGEM_OK;
+}
+
 static ogem_status gpu_prepare(ogem_backend *ob, long step)
 {
     gpu_backend *b = (gpu_backend *)ob;
@@ -126,10 +197,8 @@ static ogem_status gpu_prepare(ogem_backend *ob, long step)
         /* the plan of backend.h: one seeded draw per group of steps, a slice per step */
         const long count = ogem_mc_draw_count(b->N, b->K), group = step / b->group_steps;
         if (group != b->group) {
-            GPU_TRY_CURAND(b, curandSetPseudoRandomGeneratorSeed(b->gen, ogem_mc_group_seed(b->seed, group)));
-            GPU_TRY_CURAND(b, curandSetGeneratorOffset(b->gen, 0));
-            GPU_TRY_CURAND(b, curandGenerateNormalDouble(b->gen, (double *)b->raw.p,
-                                                         (size_t)(count * b->group_steps), 0.0, 1.0));
+            GPU_TRY(draw_normals(b, ogem_mc_group_seed(b->seed, group), (double *)b->raw.p,
+                                 ogem_size_mul(ogem_count(count), ogem_count(b->group_steps))));
             b->group = group;
         }
         const double *slice = (const double *)b->raw.p + (size_t)(step % b->group_steps) * count;
@@ -181,7 +250,8 @@ static ogem_status gpu_eval(ogem_backend *ob, const ogem_lines *L, ogem_moments 
     if (!path) return OGEM_ERR_UNSUPPORTED;
 
     /* active inits, compact */
-    int *map = (int *)host_reserve((void **)&b->h_map, &b->h_map_bytes, sizeof(int) * (size_t)(R > 0 ? R : 1));
+    int *map = (int *)host_reserve((void **)&b->h_map, &b->h_map_bytes,
+                                   ogem_size_mul(sizeof(int), ogem_count(R > 0 ? R : 1)));
     if (!map) return host_nomem(b);
     int Ra = 0;
     for (int r = 0; r < R; r++)
@@ -190,15 +260,29 @@ static ogem_status gpu_eval(ogem_backend *ob, const ogem_lines *L, ogem_moments 
 
     const int flt = b->prec == OGEM_PREC_FLOAT;
     const size_t tsize = flt ? sizeof(float) : sizeof(double);
-    const size_t na = (size_t)Ra * n, nc = (size_t)Ra * n * K;
+    const size_t na = ogem_size_mul(ogem_count(Ra), ogem_count(n)), nc = ogem_size_mul(na, ogem_count(K));
     const int need_d = exact && flt; /* exact builds its rules from double lines */
-    size_t hbytes = (na + nc) * tsize + (need_d ? (na + nc) * sizeof(double) : 0) + sizeof(int) * (size_t)Ra + 64;
+    /* the staging block: lines in the compute type, [lines in double], [dims] */
+    size_t hbytes = 0, off_ad = 0, off_cd = 0, off_k = 0;
+    const size_t off_a = stage_slot(&hbytes, ogem_size_mul(na, tsize));
+    const size_t off_c = stage_slot(&hbytes, ogem_size_mul(nc, tsize));
+    if (need_d) {
+        off_ad = stage_slot(&hbytes, ogem_size_mul(na, sizeof(double)));
+        off_cd = stage_slot(&hbytes, ogem_size_mul(nc, sizeof(double)));
+    }
+    if (exact) off_k = stage_slot(&hbytes, ogem_size_mul(sizeof(int), ogem_count(Ra)));
+    const size_t nout = ogem_size_add(ogem_size_add(na, nc), ogem_count(Ra));
+    if (hbytes == OGEM_SIZE_MAX || ogem_size_mul(nout, sizeof(double)) == OGEM_SIZE_MAX) {
+        snprintf(b->base.err, sizeof b->base.err, "GPU backend: %d inits x %d components x %d dims do not fit in memory",
+                 Ra, n, K);
+        return OGEM_ERR_NOMEM;
+    }
     char *h = (char *)host_reserve(&b->h_lines, &b->h_lines_bytes, hbytes);
     if (!h) return host_nomem(b);
 
     GPU_TRY(gpu_buf_reserve(b, &b->la, na * tsize, "lines"));
     GPU_TRY(gpu_buf_reserve(b, &b->lc, nc * tsize, "lines"));
-    void *ha = h, *hc = h + na * tsize;
+    void *ha = h + off_a, *hc = h + off_c;
     if (flt) stage_lines<float>(L, map, Ra, (float *)ha, (float *)hc);
     else stage_lines<double>(L, map, Ra, (double *)ha, (double *)hc);
     GPU_TRY_CUDA(b, cudaMemcpyAsync(b->la.p, ha, na * tsize, cudaMemcpyHostToDevice, b->stream));
@@ -206,26 +290,23 @@ static ogem_status gpu_eval(ogem_backend *ob, const ogem_lines *L, ogem_moments 
     const double *lad = (const double *)b->la.p, *lcd = (const double *)b->lc.p;
     int *kd_dev = NULL;
     if (exact) {
-        char *hp = h + (na + nc) * tsize;
         if (need_d) {
             GPU_TRY(gpu_buf_reserve(b, &b->lad, na * sizeof(double), "lines"));
             GPU_TRY(gpu_buf_reserve(b, &b->lcd, nc * sizeof(double), "lines"));
-            double *hda = (double *)hp, *hdc = hda + na;
+            double *hda = (double *)(h + off_ad), *hdc = (double *)(h + off_cd);
             stage_lines<double>(L, map, Ra, hda, hdc);
             GPU_TRY_CUDA(b, cudaMemcpyAsync(b->lad.p, hda, na * sizeof(double), cudaMemcpyHostToDevice, b->stream));
             GPU_TRY_CUDA(b, cudaMemcpyAsync(b->lcd.p, hdc, nc * sizeof(double), cudaMemcpyHostToDevice, b->stream));
             lad = (const double *)b->lad.p;
             lcd = (const double *)b->lcd.p;
-            hp += (na + nc) * sizeof(double);
         }
-        int *hk = (int *)hp;
+        int *hk = (int *)(h + off_k);
         for (int q = 0; q < Ra; q++) hk[q] = L->k ? L->k[map[q]] : K;
         GPU_TRY(gpu_buf_reserve(b, &b->kd, sizeof(int) * (size_t)Ra, "subspace dims"));
         GPU_TRY_CUDA(b, cudaMemcpyAsync(b->kd.p, hk, sizeof(int) * (size_t)Ra, cudaMemcpyHostToDevice, b->stream));
         kd_dev = (int *)b->kd.p;
     }
 
-    const size_t nout = na + nc + (size_t)Ra;
     GPU_TRY(gpu_buf_reserve(b, &b->out, nout * sizeof(double), "results"));
     double *lm = (double *)b->out.p, *cm = lm + na, *lse = cm + nc;
 
@@ -233,14 +314,15 @@ static ogem_status gpu_eval(ogem_backend *ob, const ogem_lines *L, ogem_moments 
     if (exact) {
         int bad = -1;
         st = gpu_eval_exact(b, Ra, n, K, lad, lcd, kd_dev, b->la.p, b->lc.p, lm, cm, lse, &bad);
-        if (st == OGEM_ERR_UNSUPPORTED && bad >= 0)
-            snprintf(b->base.err, sizeof b->base.err,
-                     "estimator: exact quadrature cannot handle initialization %d (its means span more than 2 "
-                     "directions of difference, or its rule needs more points than the table holds); use the qmc "
-                     "estimator with subspace sampling",
-                     map[bad]);
+        if (st == OGEM_ERR_UNSUPPORTED && bad >= 0) {
+            /* the CPU backend's decision (core/exact_failure.c): a diverged
+             * iteration is NUMERIC on both, whatever rule failed */
+            const int r = map[bad], k = L->k ? L->k[r] : K;
+            st = ogem_exact_failure(L, r, k > 2 || n > OGEM_QUAD_MAX_LINES ? OGEM_EXACT_NO_KIND : OGEM_EXACT_NO_RULE,
+                                    b->base.err, sizeof b->base.err);
+        }
     } else if (path[0] == 'g') {
-        st = gpu_eval_gemm(b, Ra, n, K, b->la.p, b->lc.p, lm, cm, lse);
+        st = gpu_eval_gemm(b, R, Ra, n, K, b->la.p, b->lc.p, lm, cm, lse);
     } else {
         fused_points pts;
         pts.P = (const double *)b->pts.p;
@@ -295,11 +377,11 @@ static void gpu_destroy(ogem_backend *ob)
     if (b->stream) cudaStreamSynchronize(b->stream);
     gpu_buf *bufs[] = {&b->pts, &b->ptsf, &b->raw, &b->shift, &b->la, &b->lc, &b->lad, &b->lcd, &b->kd, &b->out,
                        &b->part, &b->gS, &b->gPsi, &b->gLSE, &b->gOUT, &b->gRun, &b->gM, &b->gCmax, &b->gLchunk,
-                       &b->gLrun, &b->qnodes, &b->qw, &b->qcnt, &b->qscr};
+                       &b->gLrun, &b->gLa, &b->gLc, &b->qnodes, &b->qw, &b->qcnt, &b->qscr};
     if (b->blas) cublasDestroy(b->blas);
     gpu_buf_release(b, &b->blas_ws);
     for (size_t q = 0; q < sizeof bufs / sizeof bufs[0]; q++) gpu_buf_release(b, bufs[q]);
-    if (b->gen) curandDestroyGenerator(b->gen);
+    gen_release(b);
     if (b->stream) cudaStreamDestroy(b->stream);
     cudaGetLastError();
     free(b->h_lines);
@@ -314,85 +396,59 @@ static ogem_status gpu_setup_points(gpu_backend *b, const ogem_point_spec *spec)
     const long N = b->N;
     const int K = b->K;
     if (b->kind == OGEM_EST_EXACT) return OGEM_OK;
-    GPU_TRY(gpu_buf_reserve(b, &b->pts, sizeof(double) * (size_t)(K + 1) * N, "sample points"));
+    const size_t nk = ogem_size_mul(ogem_count(N), ogem_count(K));
+    GPU_TRY(gpu_buf_reserve(b, &b->pts, ogem_size_mul3(sizeof(double), ogem_count((long long)K + 1), ogem_count(N)),
+                            "sample points"));
     GPU_TRY(gpu_points_ones(b));
     switch (b->kind) {
     case OGEM_EST_MC: {
-        const long count = ogem_mc_draw_count(N, K);
         b->group_steps = ogem_mc_group_steps(N, K);
         b->group = -1;
-        GPU_TRY(gpu_buf_reserve(b, &b->raw, sizeof(double) * (size_t)(count * b->group_steps), "normal draws"));
-        GPU_TRY_CURAND(b, curandCreateGenerator(&b->gen, CURAND_RNG_PSEUDO_PHILOX4_32_10));
-        GPU_TRY_CURAND(b, curandSetStream(b->gen, b->stream));
-        GPU_TRY_CURAND(b, curandSetGeneratorOrdering(b->gen, CURAND_ORDERING_PSEUDO_DEFAULT));
-        return OGEM_OK;
+        GPU_TRY(gpu_buf_reserve(b, &b->raw,
+                                ogem_size_mul3(sizeof(double), ogem_count(ogem_mc_draw_count(N, K)),
+                                               ogem_count(b->group_steps)),
+                                "normal draws"));
+        return gen_create(b, CURAND_RNG_PSEUDO_PHILOX4_32_10);
     }
     case OGEM_EST_FIXED: {
-        const long count = ogem_fixed_draw_count(N, K);
-        GPU_TRY(gpu_buf_reserve(b, &b->raw, sizeof(double) * (size_t)count, "normal draws"));
-        curandGenerator_t g;
-        GPU_TRY_CURAND(b, curandCreateGenerator(&g, CURAND_RNG_PSEUDO_PHILOX4_32_10));
-        curandStatus_t cs = curandSetStream(g, b->stream);
-        if (cs == CURAND_STATUS_SUCCESS) cs = curandSetGeneratorOrdering(g, CURAND_ORDERING_PSEUDO_DEFAULT);
-        if (cs == CURAND_STATUS_SUCCESS)
-            cs = curandSetPseudoRandomGeneratorSeed(g, ogem_stream_seed(b->seed, OGEM_STREAM_FIXED));
-        if (cs == CURAND_STATUS_SUCCESS) cs = curandSetGeneratorOffset(g, 0);
-        if (cs == CURAND_STATUS_SUCCESS)
-            cs = curandGenerateNormalDouble(g, (double *)b->raw.p, (size_t)count, 0.0, 1.0);
-        if (cs == CURAND_STATUS_SUCCESS) {
-            cudaError_t e = cudaStreamSynchronize(b->stream);
-            curandDestroyGenerator(g);
-            if (e != cudaSuccess) return gpu_fail_cuda(b->base.err, sizeof b->base.err, e, "drawing fixed samples");
-        } else {
-            curandDestroyGenerator(g);
-            return gpu_fail_curand(b->base.err, sizeof b->base.err, cs, "drawing fixed samples");
-        }
+        const size_t count = ogem_count(ogem_fixed_draw_count(N, K));
+        GPU_TRY(gpu_buf_reserve(b, &b->raw, ogem_size_mul(sizeof(double), count), "normal draws"));
+        GPU_TRY(gen_create(b, CURAND_RNG_PSEUDO_PHILOX4_32_10));
+        GPU_TRY(draw_normals(b, ogem_stream_seed(b->seed, OGEM_STREAM_FIXED), (double *)b->raw.p, count));
         GPU_TRY(gpu_points_from_rowmajor(b, (const double *)b->raw.p, 0));
-        GPU_TRY_CUDA(b, cudaStreamSynchronize(b->stream));
-        gpu_buf_release(b, &b->raw);
-        b->have_points = 1;
-        b->pts_version++;
-        return OGEM_OK;
+        break;
     }
     case OGEM_EST_DATA: {
         if (!spec->data) {
             snprintf(b->base.err, sizeof b->base.err, "GPU backend: the data set is missing");
             return OGEM_ERR_INVALID;
         }
-        GPU_TRY(gpu_buf_reserve(b, &b->raw, sizeof(double) * (size_t)N * K, "data upload"));
-        GPU_TRY_CUDA(b, cudaMemcpyAsync(b->raw.p, spec->data, sizeof(double) * (size_t)N * K, cudaMemcpyHostToDevice,
-                                        b->stream));
+        GPU_TRY(gpu_buf_reserve(b, &b->raw, ogem_size_mul(sizeof(double), nk), "data upload"));
+        GPU_TRY_CUDA(b, cudaMemcpyAsync(b->raw.p, spec->data, sizeof(double) * nk, cudaMemcpyHostToDevice, b->stream));
         GPU_TRY(gpu_points_from_rowmajor(b, (const double *)b->raw.p, 0));
-        GPU_TRY_CUDA(b, cudaStreamSynchronize(b->stream));
-        gpu_buf_release(b, &b->raw);
-        b->have_points = 1;
-        b->pts_version++;
-        return OGEM_OK;
+        break;
     }
     case OGEM_EST_QMC: {
-        GPU_TRY(gpu_buf_reserve(b, &b->raw, sizeof(unsigned long long) * (size_t)N * K, "Sobol points"));
+        GPU_TRY(gpu_buf_reserve(b, &b->raw, ogem_size_mul(sizeof(unsigned long long), nk), "Sobol points"));
         GPU_TRY(gpu_buf_reserve(b, &b->shift, sizeof(unsigned long long) * (size_t)K, "qmc shifts"));
-        curandGenerator_t g;
-        GPU_TRY_CURAND(b, curandCreateGenerator(&g, CURAND_RNG_QUASI_SCRAMBLED_SOBOL64));
-        curandStatus_t cs = curandSetStream(g, b->stream);
-        if (cs == CURAND_STATUS_SUCCESS) cs = curandSetQuasiRandomGeneratorDimensions(g, (unsigned)K);
-        if (cs == CURAND_STATUS_SUCCESS)
-            cs = curandGenerateLongLong(g, (unsigned long long *)b->raw.p, (size_t)N * K);
-        if (cs == CURAND_STATUS_SUCCESS) {
-            cudaError_t e = cudaStreamSynchronize(b->stream);
-            curandDestroyGenerator(g);
-            if (e != cudaSuccess) return gpu_fail_cuda(b->base.err, sizeof b->base.err, e, "drawing Sobol points");
-        } else {
-            curandDestroyGenerator(g);
-            return gpu_fail_curand(b->base.err, sizeof b->base.err, cs, "drawing Sobol points");
-        }
+        GPU_TRY(gen_create(b, CURAND_RNG_QUASI_SCRAMBLED_SOBOL64));
+        GPU_TRY_CURAND(b, curandSetQuasiRandomGeneratorDimensions(b->gen, (unsigned)K));
+        GPU_TRY_CURAND(b, curandGenerateLongLong(b->gen, (unsigned long long *)b->raw.p, nk));
+        GPU_TRY_CUDA(b, cudaStreamSynchronize(b->stream));
+        gen_release(b); /* raw keeps the integers; each step shifts them */
         return OGEM_OK;
     }
     default:
-        break;
+        snprintf(b->base.err, sizeof b->base.err, "GPU backend: unknown estimator %d", (int)b->kind);
+        return OGEM_ERR_INVALID;
     }
-    snprintf(b->base.err, sizeof b->base.err, "GPU backend: unknown estimator %d", (int)b->kind);
-    return OGEM_ERR_INVALID;
+    /* fixed and data: the points are final; drop the staging and the generator */
+    GPU_TRY_CUDA(b, cudaStreamSynchronize(b->stream));
+    gpu_buf_release(b, &b->raw);
+    gen_release(b);
+    b->have_points = 1;
+    b->pts_version++;
+    return OGEM_OK;
 }
 
 extern "C" ogem_status ogem_backend_gpu_create(ogem_backend **out, const ogem_point_spec *spec, char *msg, size_t len)
@@ -409,7 +465,7 @@ extern "C" ogem_status ogem_backend_gpu_create(ogem_backend **out, const ogem_po
         if (spec->N < 1) BAD(OGEM_ERR_INVALID, "GPU backend: at least one point is needed (got %ld)", spec->N);
         if (spec->kind == OGEM_EST_MC && (spec->N < 2 || spec->N % 2))
             BAD(OGEM_ERR_INVALID, "GPU backend: mc needs an even number of samples (got %ld)", spec->N);
-        if ((double)spec->N * (spec->K + 1) > 9.0e15 || spec->N > 2147483647L)
+        if ((double)spec->N * ((double)spec->K + 1) > 9.0e15 || spec->N > 2147483647L)
             BAD(OGEM_ERR_INVALID, "GPU backend: %ld points do not fit its 32-bit GEMM indexing", spec->N);
     }
     if (spec->kind == OGEM_EST_QMC && spec->K > 20000)
@@ -472,7 +528,8 @@ extern "C" ogem_status ogem_backend_gpu_copy_points(ogem_backend *ob, double *ou
 {
     if (!is_gpu_backend(ob)) return OGEM_ERR_INVALID;
     gpu_backend *b = (gpu_backend *)ob;
-    if (b->kind == OGEM_EST_EXACT || !out || cap < (size_t)b->N * b->K) {
+    const size_t count = ogem_size_mul(ogem_count(b->N), ogem_count(b->K));
+    if (b->kind == OGEM_EST_EXACT || !out || cap < count) {
         snprintf(b->base.err, sizeof b->base.err, "copy_points: no shared point set, or the buffer is too small");
         return OGEM_ERR_INVALID;
     }
@@ -480,7 +537,6 @@ extern "C" ogem_status ogem_backend_gpu_copy_points(ogem_backend *ob, double *ou
         snprintf(b->base.err, sizeof b->base.err, "copy_points: no points drawn yet (call prepare)");
         return OGEM_ERR_INVALID;
     }
-    const size_t count = (size_t)b->N * b->K;
     double *tmp = (double *)malloc(sizeof(double) * (count ? count : 1));
     if (!tmp) return host_nomem(b);
     cudaError_t e = cudaMemcpyAsync(tmp, b->pts.p, sizeof(double) * count, cudaMemcpyDeviceToHost, b->stream);

@@ -49,6 +49,9 @@ extern "C" {
 #define OGEM_FUSED_MAX_CHUNKS 64
 /* GEMM path: points per chunk (the bounded piece of the R x N x n tensor). */
 #define OGEM_GEMM_CHUNK 4096
+/* GEMM path: at most this many score columns (inits x components) per batch,
+ * so that a padded last batch wastes little (kernels_gemm.cu). */
+#define OGEM_GEMM_BATCH_COLS 1024
 /* Workspace budgets (bytes) for fused partials and the GEMM score matrices. */
 #define OGEM_FUSED_PART_BUDGET ((size_t)256 << 20)
 #define OGEM_GEMM_WS_BUDGET ((size_t)512 << 20)
@@ -97,6 +100,7 @@ typedef struct gpu_backend {
     gpu_buf out;            /* log_mass Ra*n | cond_mean Ra*n*K | mean_lse Ra         */
     gpu_buf part;           /* fused partials                                        */
     gpu_buf gS, gPsi, gLSE, gOUT, gRun, gM, gCmax, gLchunk, gLrun; /* GEMM path      */
+    gpu_buf gLa, gLc;       /* GEMM path: lines of a padded last batch               */
     gpu_buf qnodes, qw, qcnt, qscr; /* exact: rules of a batch of inits               */
     gpu_buf blas_ws;
 
@@ -180,7 +184,9 @@ ogem_status gpu_eval_fused(gpu_backend *b, int RB, int n, int K, const void *la,
                            const fused_points *pts, double *lm, double *cm, double *lse);
 
 /* ---- kernels_gemm.cu ------------------------------------------------------- */
-ogem_status gpu_eval_gemm(gpu_backend *b, int Ra, int n, int K, const void *la, const void *lc,
+/* Ra active inits (compact lines la/lc) out of R: batches depend on R, never
+ * on Ra, so an init's results do not depend on the active set. */
+ogem_status gpu_eval_gemm(gpu_backend *b, int R, int Ra, int n, int K, const void *la, const void *lc,
                           double *lm, double *cm, double *lse);
 
 /* ---- kernels_exact.cu ------------------------------------------------------ */

@@ -2,8 +2,14 @@
  * kernels_gemm.cu - the cuBLAS path, for many point dimensions.
  *
  * Active inits are processed in batches of RB (so the score matrices fit a
- * fixed workspace), points in chunks of at most OGEM_GEMM_CHUNK (CB) rows. With
- * cols = RB * n (column r * n + i is component i of batch init r), per chunk:
+ * fixed workspace), points in chunks of at most OGEM_GEMM_CHUNK (CB) rows. RB
+ * is fixed for a run: it comes from the workspace budget, OGEM_GEMM_BATCH_COLS
+ * and the number R of inits, never from how many are active, and the last
+ * batch is padded to RB with zero lines. So every GEMM has the same shape
+ * whatever the active set (cuBLAS may choose another algorithm, with another
+ * order of summation, for another shape), and an init's results do not change
+ * bitwise when others deactivate. With cols = RB * n (column r * n + i is
+ * component i of batch init r), per chunk:
  *   1. GEMM   S (CB x cols) = P_chunk (CB x K) * C^T (K x cols)         [T]
  *   2. kernel softmax per (point, init): S += a; lse; S := log psi; LSE (double)
  *   3. kernel per column: cmax = max_j log psi; Psi := exp(log psi - cmax)
@@ -115,17 +121,18 @@ __global__ void gemm_merge_kernel(const double *OUT, const double *cmax, double 
     if (q < RB) Lrun[q] += lse_chunk[q];
 }
 
-/* Outputs of the batch: lm[cols], cm[cols x K] (row-major, init-major), lse[RB]. */
-__global__ void gemm_final_kernel(const double *M, const double *Run, int cols, int K, const double *Lrun, int RB,
-                                  double N, double *lm, double *cm, double *lse)
+/* Outputs of the batch's first rb inits (the rest is padding): lm[cols],
+ * cm[cols x K] (row-major, init-major), lse[rb]; Run has leading dimension ld. */
+__global__ void gemm_final_kernel(const double *M, const double *Run, int ld, int cols, int K, const double *Lrun,
+                                  int rb, double N, double *lm, double *cm, double *lse)
 {
     const int q = blockIdx.x * blockDim.x + threadIdx.x;
     if (q < cols) {
-        const double s0 = Run[q + (size_t)K * cols], m = M[q];
+        const double s0 = Run[q + (size_t)K * ld], m = M[q];
         lm[q] = ogem_lsum_log(m, s0, log(N));
-        for (int k = 0; k < K; k++) cm[(size_t)q * K + k] = ogem_lsum_ratio(m, Run[q + (size_t)k * cols], s0);
+        for (int k = 0; k < K; k++) cm[(size_t)q * K + k] = ogem_lsum_ratio(m, Run[q + (size_t)k * ld], s0);
     }
-    if (q < RB) lse[q] = Lrun[q] / N;
+    if (q < rb) lse[q] = Lrun[q] / N;
 }
 
 inline unsigned blocks_for(size_t work, int threads) { return (unsigned)((work + threads - 1) / threads); }
@@ -160,7 +167,7 @@ ogem_status chunk_weights(gpu_backend *b, const T *P, const T *c, const T *a, T 
 
 } /* namespace */
 
-ogem_status gpu_eval_gemm(gpu_backend *b, int Ra, int n, int K, const void *la, const void *lc,
+ogem_status gpu_eval_gemm(gpu_backend *b, int R, int Ra, int n, int K, const void *la, const void *lc,
                           double *lm, double *cm, double *lse)
 {
     const int flt = b->prec == OGEM_PREC_FLOAT;
@@ -174,24 +181,28 @@ ogem_status gpu_eval_gemm(gpu_backend *b, int Ra, int n, int K, const void *la, 
         b->ptsf_version = b->pts_version;
     }
 
-    /* batch size from the workspace budget: S (T) + Psi (double) per column, LSE per init */
+    /* the batch (see the top): S (T) + Psi (double) per column, LSE per init */
     const size_t per_init = (size_t)CB * ((size_t)n * (tsize + sizeof(double)) + sizeof(double));
     size_t cap = OGEM_GEMM_WS_BUDGET / per_init;
+    if (cap > (size_t)(OGEM_GEMM_BATCH_COLS / n)) cap = (size_t)(OGEM_GEMM_BATCH_COLS / n);
+    if (cap > (size_t)R) cap = (size_t)R;
     if (cap < 1) cap = 1;
-    if (cap > 65535) cap = 65535;
-    if (cap * n > (size_t)2147483647 / 2) cap = (size_t)2147483647 / 2 / n;
-    const int RB = (size_t)Ra < cap ? Ra : (int)cap;
-    const size_t colsmax = (size_t)RB * n;
+    const int RB = (int)cap, cols = RB * n;
+    const size_t colsz = (size_t)cols;
 
-    GPU_TRY(gpu_buf_reserve(b, &b->gS, colsmax * CB * tsize, "GEMM scores"));
-    GPU_TRY(gpu_buf_reserve(b, &b->gPsi, colsmax * CB * sizeof(double), "GEMM responsibilities"));
+    GPU_TRY(gpu_buf_reserve(b, &b->gS, colsz * CB * tsize, "GEMM scores"));
+    GPU_TRY(gpu_buf_reserve(b, &b->gPsi, colsz * CB * sizeof(double), "GEMM responsibilities"));
     GPU_TRY(gpu_buf_reserve(b, &b->gLSE, (size_t)RB * CB * sizeof(double), "GEMM log-sum-exp"));
-    GPU_TRY(gpu_buf_reserve(b, &b->gOUT, colsmax * (K + 1) * sizeof(double), "GEMM sums"));
-    GPU_TRY(gpu_buf_reserve(b, &b->gRun, colsmax * (K + 1) * sizeof(double), "GEMM running sums"));
-    GPU_TRY(gpu_buf_reserve(b, &b->gM, colsmax * sizeof(double), "GEMM running scales"));
-    GPU_TRY(gpu_buf_reserve(b, &b->gCmax, colsmax * sizeof(double), "GEMM chunk maxima"));
+    GPU_TRY(gpu_buf_reserve(b, &b->gOUT, colsz * (K + 1) * sizeof(double), "GEMM sums"));
+    GPU_TRY(gpu_buf_reserve(b, &b->gRun, colsz * (K + 1) * sizeof(double), "GEMM running sums"));
+    GPU_TRY(gpu_buf_reserve(b, &b->gM, colsz * sizeof(double), "GEMM running scales"));
+    GPU_TRY(gpu_buf_reserve(b, &b->gCmax, colsz * sizeof(double), "GEMM chunk maxima"));
     GPU_TRY(gpu_buf_reserve(b, &b->gLchunk, (size_t)RB * sizeof(double), "GEMM lse sums"));
     GPU_TRY(gpu_buf_reserve(b, &b->gLrun, (size_t)RB * sizeof(double), "GEMM lse sums"));
+    if (Ra % RB) { /* the padded last batch */
+        GPU_TRY(gpu_buf_reserve(b, &b->gLa, colsz * tsize, "GEMM padded lines"));
+        GPU_TRY(gpu_buf_reserve(b, &b->gLc, colsz * K * tsize, "GEMM padded lines"));
+    }
 
     double *S_d = (double *)b->gS.p;
     float *S_f = (float *)b->gS.p;
@@ -203,34 +214,43 @@ ogem_status gpu_eval_gemm(gpu_backend *b, int Ra, int n, int K, const void *la, 
 
     for (int b0 = 0; b0 < Ra; b0 += RB) {
         const int rb = Ra - b0 < RB ? Ra - b0 : RB;
-        const int cols = rb * n;
         const void *ab = (const char *)la + (size_t)b0 * n * tsize;
         const void *cb = (const char *)lc + (size_t)b0 * n * K * tsize;
+        if (rb < RB) {
+            /* the same shapes as a full batch: rb inits, then zero lines (finite scores) */
+            const size_t ua = (size_t)rb * n * tsize, uc = ua * K;
+            GPU_TRY_CUDA(b, cudaMemcpyAsync(b->gLa.p, ab, ua, cudaMemcpyDeviceToDevice, b->stream));
+            GPU_TRY_CUDA(b, cudaMemcpyAsync(b->gLc.p, cb, uc, cudaMemcpyDeviceToDevice, b->stream));
+            GPU_TRY_CUDA(b, cudaMemsetAsync((char *)b->gLa.p + ua, 0, colsz * tsize - ua, b->stream));
+            GPU_TRY_CUDA(b, cudaMemsetAsync((char *)b->gLc.p + uc, 0, colsz * K * tsize - uc, b->stream));
+            ab = b->gLa.p;
+            cb = b->gLc.p;
+        }
 
-        OGEM_LAUNCH(gemm_reset_kernel, blocks_for((size_t)cols * (K + 1), GEMM_THREADS), GEMM_THREADS, 0, b->stream)(
-            M, Run, cols, K, Lrun, rb);
+        OGEM_LAUNCH(gemm_reset_kernel, blocks_for(colsz * (K + 1), GEMM_THREADS), GEMM_THREADS, 0, b->stream)(
+            M, Run, cols, K, Lrun, RB);
         GPU_TRY_LAUNCH(b, "GEMM reset kernel");
 
         for (long j0 = 0; j0 < N; j0 += CB) {
             const int cnt = N - j0 < CB ? (int)(N - j0) : CB;
             /* 1-3. scores, log psi, chunk scales, Psi */
             if (flt)
-                GPU_TRY(chunk_weights<float>(b, Pf + j0, (const float *)cb, (const float *)ab, S_f, CB, cnt, cols, rb,
+                GPU_TRY(chunk_weights<float>(b, Pf + j0, (const float *)cb, (const float *)ab, S_f, CB, cnt, cols, RB,
                                              n, K, Psi, Cmax, LSE, Lch));
             else
                 GPU_TRY(chunk_weights<double>(b, Pd + j0, (const double *)cb, (const double *)ab, S_d, CB, cnt, cols,
-                                              rb, n, K, Psi, Cmax, LSE, Lch));
+                                              RB, n, K, Psi, Cmax, LSE, Lch));
             /* 4. sums: OUT = Psi^T [P, 1] */
             const double one = 1.0, zero = 0.0;
             GPU_TRY_CUBLAS(b, cublasDgemm(b->blas, CUBLAS_OP_T, CUBLAS_OP_N, cols, K + 1, cnt, &one, Psi, CB, Pd + j0,
                                           (int)N, &zero, OUT, cols));
             /* 5. merge */
-            OGEM_LAUNCH(gemm_merge_kernel, blocks_for(cols, GEMM_THREADS), GEMM_THREADS, 0, b->stream)(
-                OUT, Cmax, M, Run, cols, K, Lch, Lrun, rb);
+            OGEM_LAUNCH(gemm_merge_kernel, blocks_for(colsz, GEMM_THREADS), GEMM_THREADS, 0, b->stream)(
+                OUT, Cmax, M, Run, cols, K, Lch, Lrun, RB);
             GPU_TRY_LAUNCH(b, "GEMM merge kernel");
         }
-        OGEM_LAUNCH(gemm_final_kernel, blocks_for(cols, GEMM_THREADS), GEMM_THREADS, 0, b->stream)(
-            M, Run, cols, K, Lrun, rb, (double)N, lm + (size_t)b0 * n, cm + (size_t)b0 * n * K, lse + b0);
+        OGEM_LAUNCH(gemm_final_kernel, blocks_for((size_t)rb * n, GEMM_THREADS), GEMM_THREADS, 0, b->stream)(
+            M, Run, cols, rb * n, K, Lrun, rb, (double)N, lm + (size_t)b0 * n, cm + (size_t)b0 * n * K, lse + b0);
         GPU_TRY_LAUNCH(b, "GEMM final kernel");
     }
     return OGEM_OK;

@@ -78,7 +78,7 @@ ogem_status gpu_points_qmc(gpu_backend *b)
 
 ogem_status gpu_points_to_float(gpu_backend *b)
 {
-    const size_t count = (size_t)(b->K + 1) * b->N;
+    const size_t count = ((size_t)b->K + 1) * (size_t)b->N; /* bounded at create (N (K + 1) <= 9e15) */
     GPU_TRY(gpu_buf_reserve(b, &b->ptsf, count * sizeof(float), "float point copy"));
     OGEM_LAUNCH(to_float_kernel, nblocks(count), PT_THREADS, 0, b->stream)((const double *)b->pts.p,
                                                                          (float *)b->ptsf.p, count);

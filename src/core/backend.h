@@ -4,9 +4,11 @@
  *
  * The driver reduces every initialization to a "line set" (sample_math.h):
  * n affine scores s_i(p) = a_i + <c_i, p> over points p in R^K. A backend owns
- * the points (it draws them: cuRAND's host generator on the CPU, the device
- * generator on the GPU, with the same seeds, offsets and counts, so both see
- * the same samples) and returns, per initialization r and component i,
+ * the points (it draws them with cuRAND's host API: on the CPU a generator
+ * made by curandCreateGeneratorHost, on the GPU one made by
+ * curandCreateGenerator, which generates into device memory; same type,
+ * seeds, offsets, counts and ordering, so both see the same samples) and
+ * returns, per initialization r and component i,
  *     log_mass  = log E[psi_i]             (log domain: never underflows)
  *     cond_mean = E[psi_i p] / E[psi_i]     (K values)
  * and per initialization  mean_lse = E[lse_i s_i(p)].
@@ -63,11 +65,21 @@ size_t ogem_backend_cpu_point_bytes(const ogem_point_spec *spec);
  * returns OGEM_ERR_NO_DEVICE. */
 ogem_status ogem_backend_gpu_create(ogem_backend **out, const ogem_point_spec *spec, char *msg, size_t len);
 
+/* The exact estimator could not build initialization r's quadrature rule:
+ * why = OGEM_EXACT_NO_KIND when no rule of its kind exists (more than 2
+ * directions of difference, or more components than the rule's tables take),
+ * OGEM_EXACT_NO_RULE when the builder failed on these lines. Writes the
+ * message and returns the status, the same on every backend: OGEM_ERR_NUMERIC
+ * when the scores show that the iteration diverged, else
+ * OGEM_ERR_UNSUPPORTED (exact_failure.c). */
+enum { OGEM_EXACT_NO_KIND = 1, OGEM_EXACT_NO_RULE = 2 };
+ogem_status ogem_exact_failure(const ogem_lines *L, int r, int why, char *err, size_t len);
+
 /* ---- the sampling plan both backends follow (sample_plan.c) ----------------
  * mc:    steps come in groups of G = ogem_mc_group_steps(N, K); group g is one
  *        draw of G * ogem_mc_draw_count(N, K) standard normal doubles from a
  *        Philox4_32_10 generator seeded with ogem_mc_group_seed(seed, g), offset
- *        0, ordering CURAND_ORDERING_PSEUDO_DEFAULT; step t = g G + j takes the
+ *        0, ordering OGEM_CURAND_ORDERING; step t = g G + j takes the
  *        j-th slice of count values, whose first (N/2) K fill the first half of
  *        an N x K row-major array; row N/2 + j = -row j (antithetic pairs).
  *        Why groups: cuRAND's generators produce blocks of 2^18 values, so
@@ -80,6 +92,13 @@ ogem_status ogem_backend_gpu_create(ogem_backend **out, const ogem_point_spec *s
  *        (generated once, dimension-major as cuRAND returns them); step t XORs
  *        dimension k with the 64-bit digital shift ogem_qmc_shift(seed, t, k)
  *        and maps through ogem_u64_to_open01 and ogem_norm_quantile.           */
+/* The ordering both backends set on their Philox generators: cuRAND's LEGACY
+ * ordering is the one curand.h guarantees to stay the same in every cuRAND
+ * release (DEFAULT is "same as BEST", which may change for speed). For
+ * Philox4_32_10 it gives today the numbers DEFAULT gave (checked on the host
+ * generator), so choosing it changed no output. Only files that include
+ * curand.h use it. */
+#define OGEM_CURAND_ORDERING CURAND_ORDERING_PSEUDO_LEGACY
 enum { OGEM_STREAM_MC = 1, OGEM_STREAM_FIXED = 2, OGEM_STREAM_QMC = 3, OGEM_STREAM_INIT = 4 };
 uint64_t ogem_stream_seed(uint64_t seed, int stream);
 long ogem_mc_draw_count(long N, int K);     /* (N/2) * K rounded up to even */

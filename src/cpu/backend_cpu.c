@@ -79,40 +79,6 @@ static int eval_exact_one(int n, int K, int k, const double *a, const double *c,
     return 0;
 }
 
-/* The status and message for initialization r whose rule failed with rc.
- * When the builder fails, the scores tell why: a_i = log pi_i - |m_i|^2 / 2,
- * and once some |a_i| reaches 2^52 its rounding is 1 or more, so the log
- * densities have no digit left below the units and no rule can resolve them
- * (the builder's tables overflow from about there on). That happens only when
- * the means have run away, which is a numerical failure of the iteration, not
- * a request the estimator cannot do. */
-static ogem_status exact_failure(ogem_backend *b, const ogem_lines *L, int r, int rc)
-{
-    const int n = L->n, k = L->k ? L->k[r] : L->K;
-    double amax = 0.0;
-    for (int i = 0; i < n; i++) amax = fmax(amax, fabs(L->a[(size_t)r * n + i]));
-    if (rc == EXACT_NO_RULE && amax >= 0x1p52) {
-        snprintf(b->err, sizeof b->err,
-                 "initialization %d: its means are about %.2g from mu*, too far for exact quadrature "
-                 "(the log-densities -|mu_i - mu*|^2/2 have no digit left below 1 in double precision): "
-                 "the iteration has diverged", r, sqrt(2.0 * amax));
-        return OGEM_ERR_NUMERIC;
-    }
-    if (rc == EXACT_NO_RULE)
-        snprintf(b->err, sizeof b->err,
-                 "estimator: exact quadrature has no rule for initialization %d: its %d components in %d direction%s "
-                 "of difference need more panels than the rule's tables hold; use the qmc estimator with subspace "
-                 "sampling",
-                 r, n, k, k == 1 ? "" : "s");
-    else
-        snprintf(b->err, sizeof b->err,
-                 "estimator: exact quadrature has no rule for initialization %d: it handles at most %d components "
-                 "whose means span at most 2 directions of difference (here %d and %d); use the qmc estimator with "
-                 "subspace sampling",
-                 r, OGEM_QUAD_MAX_LINES, n, k);
-    return OGEM_ERR_UNSUPPORTED;
-}
-
 static ogem_status cpu_eval(ogem_backend *b, const ogem_lines *L, ogem_moments *out)
 {
     cpu_backend *cb = (cpu_backend *)b;
@@ -161,7 +127,9 @@ static ogem_status cpu_eval(ogem_backend *b, const ogem_lines *L, ogem_moments *
         snprintf(b->err, sizeof b->err, "out of memory in the CPU backend");
         return OGEM_ERR_NOMEM;
     }
-    if (failed == 2) return exact_failure(b, L, failed_r, failed_rc);
+    if (failed == 2)   /* the decision shared with the GPU backend (core/exact_failure.c) */
+        return ogem_exact_failure(L, failed_r, failed_rc == EXACT_NO_RULE ? OGEM_EXACT_NO_RULE : OGEM_EXACT_NO_KIND,
+                                  b->err, sizeof b->err);
     return OGEM_OK;
 }
 

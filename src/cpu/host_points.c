@@ -35,7 +35,7 @@ static ogem_status draw_fixed(ogem_host_points *hp, char *msg, size_t len)
         if (msg) snprintf(msg, len, "cannot create the cuRAND host generator");
         return OGEM_ERR_CURAND;
     }
-    curandStatus_t st = curandSetGeneratorOrdering(g, CURAND_ORDERING_PSEUDO_DEFAULT);
+    curandStatus_t st = curandSetGeneratorOrdering(g, OGEM_CURAND_ORDERING);
     if (!st) st = curandSetPseudoRandomGeneratorSeed(g, ogem_stream_seed(hp->seed, OGEM_STREAM_FIXED));
     if (!st) st = curandSetGeneratorOffset(g, 0);
     if (!st) st = curandGenerateNormalDouble(g, buf, (size_t)count, 0.0, 1.0);
@@ -108,7 +108,7 @@ ogem_status ogem_host_points_init(ogem_host_points *hp, const ogem_point_spec *s
         hp->draw = malloc(ogem_size_mul(sizeof(double), hp->draw_len));
         if (!hp->draw) return fail_nomem(msg, len);
         CURAND_TRY(curandCreateGeneratorHost(&hp->gen, CURAND_RNG_PSEUDO_PHILOX4_32_10));
-        CURAND_TRY(curandSetGeneratorOrdering(hp->gen, CURAND_ORDERING_PSEUDO_DEFAULT));
+        CURAND_TRY(curandSetGeneratorOrdering(hp->gen, OGEM_CURAND_ORDERING));
         hp->group = -1;
         return OGEM_OK;
     case OGEM_EST_QMC: {

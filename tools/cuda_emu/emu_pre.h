@@ -2,11 +2,14 @@
  * emu_pre.h - force-included (g++ -include) before each cuda/*.cu when the
  * CUDA backend is compiled as plain host C++ for the emulator (run_emu.sh).
  *
- * The emulator runs every kernel launch block by block, one OS thread per
- * CUDA thread, with real barriers for __syncthreads and per-warp barriers for
- * shuffles; device memory is host memory; cuRAND's device generators are
- * replaced by its host generators (same seeds, offsets and ordering); cuBLAS
- * GEMMs are naive loops. It checks the kernels' logic, indexing and
+ * The emulator runs every kernel launch block by block, each CUDA thread a
+ * fiber (plain builds: fast, no OS scheduling) or an OS thread (ASan and TSan
+ * builds), with barriers for __syncthreads and per-warp barriers for
+ * shuffles (emu_rt.cpp, "block execution"); device memory is host memory; cuRAND's host API generating into
+ * device memory (curandCreateGenerator) becomes the same API generating into
+ * host memory (curandCreateGeneratorHost: same seeds, offsets and ordering;
+ * that the two agree is checked on a device by gpu::curand_device_equals_host);
+ * cuBLAS GEMMs are naive loops. It checks the kernels' logic, indexing and
  * synchronisation (with AddressSanitizer or ThreadSanitizer) on machines
  * without a GPU. It says nothing about speed, and nothing about device-only
  * behaviour (FMA contraction, device exp/log rounding, warp scheduling).
@@ -83,7 +86,7 @@ template <typename T> static inline cudaError_t cudaFuncSetAttribute(T *f, enum 
     return cudaFuncSetAttribute(reinterpret_cast<const void *>(f), at, v);
 }
 
-/* device generators -> host generators (same streams of numbers) */
+/* generators into device memory -> generators into host memory (same numbers) */
 curandStatus_t emu_curandSetStream(curandGenerator_t g, cudaStream_t s);
 #define curandCreateGenerator curandCreateGeneratorHost
 #define curandSetStream emu_curandSetStream

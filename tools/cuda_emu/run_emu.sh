@@ -9,14 +9,16 @@
 #
 # asan (default): AddressSanitizer + UBSan, the analogue of compute-sanitizer
 # memcheck; tsan: ThreadSanitizer over the emulated threads of each block, the
-# analogue of racecheck. Criterion cannot start under ThreadSanitizer (its
+# analogue of racecheck (both run each CUDA thread as an OS thread); plain: no
+# sanitizer, each CUDA thread a fiber (tens of times faster: what CI runs). Criterion cannot start under ThreadSanitizer (its
 # arena mapping collides), so use `tsan bench --sanitize` (every estimator,
 # precision and path, without Criterion).
 #
 # What is compiled comes from CMakeLists.txt (OGEM_CUDA_EMU=ON, OGEM_SANITIZE):
 # this script only configures a build directory ($OGEM_EMU_BUILD, default
 # /tmp/ogem-emu-MODE), builds one target (ogem_emu_tests, or bench_gpu) with
-# $OGEM_EMU_JOBS jobs (default: all cores) and runs it.
+# $OGEM_EMU_JOBS jobs (default: all cores) and runs it, with $OGEM_CMAKE
+# (default: cmake on PATH). tools/emu_ci.sh is what CI runs.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -33,8 +35,9 @@ if [ "${1:-}" = bench ]; then
   target=bench_gpu
 fi
 out=${OGEM_EMU_BUILD:-/tmp/ogem-emu-$mode}
-cmake -S "$root" -B "$out" -DOGEM_CUDA=OFF -DOGEM_CUDA_EMU=ON -DOGEM_SANITIZE="$san" -DOGEM_TESTS=OFF \
+cm=${OGEM_CMAKE:-cmake}
+"$cm" -S "$root" -B "$out" -DOGEM_CUDA=OFF -DOGEM_CUDA_EMU=ON -DOGEM_SANITIZE="$san" -DOGEM_TESTS=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$out" --target "$target" -j "${OGEM_EMU_JOBS:-$(nproc)}" >&2
+"$cm" --build "$out" --target "$target" -j "${OGEM_EMU_JOBS:-$(nproc)}" >&2
 echo "built $out/$target" >&2
 exec "$out/$target" "$@"
