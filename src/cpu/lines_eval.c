@@ -22,9 +22,11 @@
  * The reductions carry `omp simd reduction` so the compiler may split them into
  * vector lanes (without it, strict IEEE order forces one scalar add per point).
  * The split is fixed at compile time, so results stay bitwise reproducible.
- * Each reduction loop carries five or four independent sums (the mass with the
- * first four dimensions, then four at a time, missing dimensions reading a row
- * of zeros), so that no loop waits on the latency of a single chain of adds. */
+ * Each reduction loop carries the sums of two components over up to four
+ * dimensions (the masses with the first ones, missing dimensions reading a
+ * row of zeros), so that no loop waits on the latency of a single chain of
+ * adds and each point load serves two products; each sum is still the same
+ * lane-split sum over the chunk, whichever loop carries it. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,13 +38,11 @@
 #include "math/sample_math.h"
 
 typedef double ogem_v8 __attribute__((vector_size(64)));
-
-static inline ogem_v8 load8(const double *p)
-{
-    ogem_v8 v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
+/* The same vector at any double's address (an unaligned load or store, and
+ * allowed to alias the doubles it covers). A macro rather than a function:
+ * a 64-byte vector passed by value changes the ABI where AVX-512 is off. */
+typedef double ogem_v8u __attribute__((vector_size(64), aligned(8), may_alias));
+#define OGEM_V8(p) (*(const ogem_v8u *)(p))
 
 /* Scratch layout, in doubles (C = OGEM_CHUNK, rows = n, or nb*n for the
  * GEMM path, which scores the whole block at once):
@@ -132,7 +132,7 @@ static inline __attribute__((always_inline)) void score_tile(int nc, int K, cons
     for (; k + 4 <= K; k += 4)
         for (int h = 0; h < 2; h++) {
             const double *p0 = pj + k * ld + 8 * h;
-            const ogem_v8 x0 = load8(p0), x1 = load8(p0 + ld), x2 = load8(p0 + 2 * ld), x3 = load8(p0 + 3 * ld);
+            const ogem_v8 x0 = OGEM_V8(p0), x1 = OGEM_V8(p0 + ld), x2 = OGEM_V8(p0 + 2 * ld), x3 = OGEM_V8(p0 + 3 * ld);
             for (int q = 0; q < nc; q++) {
                 const double *cq = c + (size_t)q * K + k;
                 s[q][h] = s[q][h] + (((cq[0] * x0 + cq[1] * x1) + cq[2] * x2) + cq[3] * x3);
@@ -140,11 +140,11 @@ static inline __attribute__((always_inline)) void score_tile(int nc, int K, cons
         }
     for (; k < K; k++)
         for (int h = 0; h < 2; h++) {
-            const ogem_v8 x = load8(pj + k * ld + 8 * h);
+            const ogem_v8 x = OGEM_V8(pj + k * ld + 8 * h);
             for (int q = 0; q < nc; q++) s[q][h] = s[q][h] + c[(size_t)q * K + k] * x;
         }
     for (int q = 0; q < nc; q++)
-        for (int h = 0; h < 2; h++) memcpy(S + q * C + 8 * h, &s[q][h], sizeof s[q][h]);
+        for (int h = 0; h < 2; h++) *(ogem_v8u *)(S + q * C + 8 * h) = s[q][h];
 }
 
 /* Scores S[i*C + j] = a[i] + <c_i, p_j> for j < cnt rounded up to 16 (PT must
@@ -160,53 +160,55 @@ static void chunk_scores(int n, int K, const double *a, const double *c, const d
     }
 }
 
+/* One pass of chunk_sums over the points: for dimensions k .. k+w (w = 2 or
+ * 4; dimensions past K read the zero row Z) and, when `mass`, the masses.
+ * nc, w and mass are constants once inlined, and the sums they leave unused
+ * are dead code, so each use compiles to a loop with only its own sums. */
+static inline __attribute__((always_inline)) void sums_pass(int nc, int w, int mass, int K, int k, const double *E0,
+                                                           const double *E1, const double *PT, long ld, long cnt,
+                                                           const double *Z, double *t)
+{
+    const double *p0 = k < K ? PT + k * ld : Z, *p1 = k + 1 < K ? p0 + ld : Z;
+    const double *p2 = k + 2 < K ? p0 + 2 * ld : Z, *p3 = k + 3 < K ? p0 + 3 * ld : Z;
+    double s0 = 0.0, a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, s1 = 0.0, b0 = 0.0, b1 = 0.0, b2 = 0.0, b3 = 0.0;
+#pragma omp simd reduction(+ : s0, a0, a1, a2, a3, s1, b0, b1, b2, b3)
+    for (long j = 0; j < cnt; j++) {
+        s0 += E0[j];
+        a0 += E0[j] * p0[j];
+        a1 += E0[j] * p1[j];
+        a2 += E0[j] * p2[j];
+        a3 += E0[j] * p3[j];
+        s1 += E1[j];
+        b0 += E1[j] * p0[j];
+        b1 += E1[j] * p1[j];
+        b2 += E1[j] * p2[j];
+        b3 += E1[j] * p3[j];
+    }
+    const double u[2][5] = {{a0, a1, a2, a3, s0}, {b0, b1, b2, b3, s1}};
+    for (int q = 0; q < nc; q++) {
+        for (int h = 0; h < w && k + h < K; h++) t[q * (K + 1) + k + h] = u[q][h];
+        if (mass) t[q * (K + 1) + K] = u[q][4];
+    }
+}
+
 /* For the NC = 1 or 2 (a constant once inlined) components whose psi are E0
  * and E1: t[q*(K+1) + k] = sum_j Eq[j] * p_k[j] for k < K and
  * t[q*(K+1) + K] = sum_j Eq[j], j < cnt. Two components share each point
- * load; with NC = 1 the second set of sums is dead code. */
+ * load; the masses ride along with the first dimensions; a last group of one
+ * or two dimensions is a pass of two. */
 static inline __attribute__((always_inline)) void chunk_sums(int nc, int K, const double *E0, const double *E1,
                                                             const double *PT, long ld, long cnt, const double *Z,
                                                             double *t)
 {
     if (nc == 1) E1 = E0;
-    for (int k = 0; k == 0 || k < K; k += 4) {
-        const double *p0 = k < K ? PT + k * ld : Z, *p1 = k + 1 < K ? p0 + ld : Z;
-        const double *p2 = k + 2 < K ? p0 + 2 * ld : Z, *p3 = k + 3 < K ? p0 + 3 * ld : Z;
-        double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, b0 = 0.0, b1 = 0.0, b2 = 0.0, b3 = 0.0;
-        if (k == 0) {                             /* the masses ride along with the first four */
-            double s0 = 0.0, s1 = 0.0;
-#pragma omp simd reduction(+ : s0, a0, a1, a2, a3, s1, b0, b1, b2, b3)
-            for (long j = 0; j < cnt; j++) {
-                s0 += E0[j];
-                a0 += E0[j] * p0[j];
-                a1 += E0[j] * p1[j];
-                a2 += E0[j] * p2[j];
-                a3 += E0[j] * p3[j];
-                s1 += E1[j];
-                b0 += E1[j] * p0[j];
-                b1 += E1[j] * p1[j];
-                b2 += E1[j] * p2[j];
-                b3 += E1[j] * p3[j];
-            }
-            t[K] = s0;
-            if (nc == 2) t[2 * K + 1] = s1;
-        } else {
-#pragma omp simd reduction(+ : a0, a1, a2, a3, b0, b1, b2, b3)
-            for (long j = 0; j < cnt; j++) {
-                a0 += E0[j] * p0[j];
-                a1 += E0[j] * p1[j];
-                a2 += E0[j] * p2[j];
-                a3 += E0[j] * p3[j];
-                b0 += E1[j] * p0[j];
-                b1 += E1[j] * p1[j];
-                b2 += E1[j] * p2[j];
-                b3 += E1[j] * p3[j];
-            }
-        }
-        const double u[2][4] = {{a0, a1, a2, a3}, {b0, b1, b2, b3}};
-        for (int q = 0; q < nc; q++)
-            for (int h = 0; h < 4 && k + h < K; h++) t[q * (K + 1) + k + h] = u[q][h];
+    if (K <= 2) {
+        sums_pass(nc, 2, 1, K, 0, E0, E1, PT, ld, cnt, Z, t);
+        return;
     }
+    sums_pass(nc, 4, 1, K, 0, E0, E1, PT, ld, cnt, Z, t);
+    int k = 4;
+    for (; k + 2 < K; k += 4) sums_pass(nc, 4, 0, K, k, E0, E1, PT, ld, cnt, Z, t);
+    if (k < K) sums_pass(nc, 2, 0, K, k, E0, E1, PT, ld, cnt, Z, t);
 }
 
 /* One initialization's responsibilities over one chunk, from its scores S
