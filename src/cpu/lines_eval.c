@@ -13,8 +13,8 @@
  * (ogem_eval_lines_block); each initialization's arithmetic is the same as on
  * its own, in the same order, so blocking changes speed, never bits.
  *
- * The scores are written with GCC/Clang vector types, eight points per
- * vector: element-wise operations round exactly like the scalar ones, so the
+ * The scores are written with GCC/Clang vector types (OGEM_VL points per
+ * vector): element-wise operations round exactly like the scalar ones, so the
  * order of operations per point is spelled out (a, then each group of four
  * dimensions summed left to right, then the remaining dimensions one by one)
  * while each score stays in a register over all K dimensions.
@@ -37,12 +37,22 @@
 #include "math/log_sum.h"
 #include "math/sample_math.h"
 
-typedef double ogem_v8 __attribute__((vector_size(64)));
+/* The widest vector of doubles the target has (GCC/Clang lower a wider one
+ * to pieces through memory, which is slow): 8 lanes with AVX-512, 4 with
+ * AVX, else 2. */
+#if defined(__AVX512F__)
+#define OGEM_VL 8
+#elif defined(__AVX__)
+#define OGEM_VL 4
+#else
+#define OGEM_VL 2
+#endif
+typedef double ogem_vd __attribute__((vector_size(OGEM_VL * sizeof(double))));
 /* The same vector at any double's address (an unaligned load or store, and
  * allowed to alias the doubles it covers). A macro rather than a function:
- * a 64-byte vector passed by value changes the ABI where AVX-512 is off. */
-typedef double ogem_v8u __attribute__((vector_size(64), aligned(8), may_alias));
-#define OGEM_V8(p) (*(const ogem_v8u *)(p))
+ * a vector passed by value changes the ABI between targets. */
+typedef double ogem_vdu __attribute__((vector_size(OGEM_VL * sizeof(double)), aligned(8), may_alias));
+#define OGEM_VLOAD(p) (*(const ogem_vdu *)(p))
 
 /* Scratch layout, in doubles (C = OGEM_CHUNK, rows = n, or nb*n for the
  * GEMM path, which scores the whole block at once):
@@ -120,19 +130,21 @@ static scratch_view view(const ogem_eval_scratch *ws)
 }
 
 /* Scores of components i0 .. i0+NC (NC = 1 or 2, a constant once inlined) at
- * points j .. j+16: each point vector and each slope serve two products. */
+ * the 2 * OGEM_VL points from pj: each point vector and each slope serve two
+ * products. */
 static inline __attribute__((always_inline)) void score_tile(int nc, int K, const double *a, const double *c,
                                                             const double *pj, long ld, double *S)
 {
     const long C = OGEM_CHUNK;
-    ogem_v8 s[2][2];
+    ogem_vd s[2][2];
     for (int q = 0; q < nc; q++)
-        for (int h = 0; h < 2; h++) s[q][h] = (ogem_v8){a[q], a[q], a[q], a[q], a[q], a[q], a[q], a[q]};
+        for (int h = 0; h < 2; h++) s[q][h] = a[q] - (ogem_vd){0};   /* a in every lane (x - +0 is x, -0 too) */
     int k = 0;
     for (; k + 4 <= K; k += 4)
         for (int h = 0; h < 2; h++) {
-            const double *p0 = pj + k * ld + 8 * h;
-            const ogem_v8 x0 = OGEM_V8(p0), x1 = OGEM_V8(p0 + ld), x2 = OGEM_V8(p0 + 2 * ld), x3 = OGEM_V8(p0 + 3 * ld);
+            const double *p0 = pj + k * ld + OGEM_VL * h;
+            const ogem_vd x0 = OGEM_VLOAD(p0), x1 = OGEM_VLOAD(p0 + ld), x2 = OGEM_VLOAD(p0 + 2 * ld),
+                          x3 = OGEM_VLOAD(p0 + 3 * ld);
             for (int q = 0; q < nc; q++) {
                 const double *cq = c + (size_t)q * K + k;
                 s[q][h] = s[q][h] + (((cq[0] * x0 + cq[1] * x1) + cq[2] * x2) + cq[3] * x3);
@@ -140,11 +152,11 @@ static inline __attribute__((always_inline)) void score_tile(int nc, int K, cons
         }
     for (; k < K; k++)
         for (int h = 0; h < 2; h++) {
-            const ogem_v8 x = OGEM_V8(pj + k * ld + 8 * h);
+            const ogem_vd x = OGEM_VLOAD(pj + k * ld + OGEM_VL * h);
             for (int q = 0; q < nc; q++) s[q][h] = s[q][h] + c[(size_t)q * K + k] * x;
         }
     for (int q = 0; q < nc; q++)
-        for (int h = 0; h < 2; h++) *(ogem_v8u *)(S + q * C + 8 * h) = s[q][h];
+        for (int h = 0; h < 2; h++) *(ogem_vdu *)(S + q * C + OGEM_VL * h) = s[q][h];
 }
 
 /* Scores S[i*C + j] = a[i] + <c_i, p_j> for j < cnt rounded up to 16 (PT must
@@ -153,7 +165,7 @@ static void chunk_scores(int n, int K, const double *a, const double *c, const d
                          double *S)
 {
     const long C = OGEM_CHUNK, cnt16 = (cnt + 15) & ~15L;
-    for (long j = 0; j < cnt16; j += 16) {
+    for (long j = 0; j < cnt16; j += 2 * OGEM_VL) {
         int i = 0;
         for (; i + 2 <= n; i += 2) score_tile(2, K, a + i, c + (size_t)i * K, PT + j, ld, S + i * C + j);
         if (i < n) score_tile(1, K, a + i, c + (size_t)i * K, PT + j, ld, S + i * C + j);
