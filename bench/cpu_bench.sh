@@ -10,7 +10,8 @@
 # from `perf stat -e instructions` on BUILD_DIR's bench_cpu where the CPU
 # exposes the counter; else from callgrind (valgrind), which cannot decode
 # AVX-512, on a second build of bench_cpu for x86-64-v3 (AVX2, FMA) in
-# OGEM_BENCH_CG_BUILD (default BUILD_DIR-cg), at N=OGEM_BENCH_CG_N (2048).
+# OGEM_BENCH_CG_BUILD (default BUILD_DIR-cg), at N = OGEM_BENCH_CG_N (2048),
+# less for large n R (about 2^20 SCI per step, at least 256 points).
 # OGEM_BENCH_BASE_SRC=DIR adds the count of another source tree (an older
 # kernel; its counting build goes to DIR/build-cg) per row; OGEM_BENCH_CG=0
 # skips the counts.
@@ -23,7 +24,11 @@ cg_n=${OGEM_BENCH_CG_N:-2048}
 python3 -c 'import numpy' 2>/dev/null || python3 -m pip install -q numpy >/dev/null 2>&1 || true
 have_numpy=1; python3 -c 'import numpy' 2>/dev/null || have_numpy=0
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores; precision double"
-[ "$have_numpy" = 1 ] || echo "numpy peer unavailable (python3 -m pip install numpy); no ratio"
+if [ "$have_numpy" = 1 ]; then
+  python3 -c 'import numpy as np; print("numpy peer: NumPy", np.__version__, "from", np.__file__.rsplit("/", 2)[0])'
+else
+  echo "numpy peer unavailable (python3 -m pip install numpy); no ratio"
+fi
 
 # How instructions are counted: perf, callgrind or none.
 counter=none
@@ -69,7 +74,7 @@ case $counter in
     cg_dir=${OGEM_BENCH_CG_BUILD:-$build-cg}
     cg_build "$here/.." "$cg_dir" || { echo "cpu_bench: counting build in $cg_dir failed" >&2; exit 2; }
     cg_bin=$cg_dir/bench_cpu count_n=$cg_n
-    echo "instructions: callgrind, x86-64-v3 build ($cg_dir), N=$cg_n" ;;
+    echo "instructions: callgrind, x86-64-v3 build ($cg_dir), N <= $cg_n" ;;
   none) echo "no instruction counts (no perf counter and no valgrind, or OGEM_BENCH_CG=0)" ;;
 esac
 if [ "$counter" != none ] && [ -n "${OGEM_BENCH_BASE_SRC:-}" ]; then
@@ -92,8 +97,13 @@ for row in "${rows[@]}"; do
     ratio=$(python3 -c "print(f'{float(\"$a\") / float(\"$b\"):.2f}x')")
   fi
   if [ "$counter" != none ]; then
-    ipc=$(instr_per_sci "$cg_bin" "$n" "$d" "$R" "${count_n:-$N}")
-    [ -z "$base_bin" ] || base="  $(instr_per_sci "$base_bin" "$n" "$d" "$R" "${count_n:-$N}")"
+    cn=$N
+    if [ -n "$count_n" ]; then
+      cn=$(( (1 << 20) / (n * R) / 256 * 256 ))
+      cn=$(( cn < 256 ? 256 : cn > count_n ? count_n : cn ))
+    fi
+    ipc=$(instr_per_sci "$cg_bin" "$n" "$d" "$R" "$cn")
+    [ -z "$base_bin" ] || base="  $(instr_per_sci "$base_bin" "$n" "$d" "$R" "$cn")"
   fi
   printf '%-24s %12s %12s %8s %10s%s\n' "$n $d $R $N" "$a" "$b" "$ratio" "$ipc" "$base"
 done
