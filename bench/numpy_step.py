@@ -32,7 +32,11 @@ def main():
         for _ in range(steps):
             M = step(M)
         best = max(best, steps * N * n * R / (time.perf_counter() - t0))
-    print(f"numpy n={n} d={d} R={R} N={N} precision=double sci_per_s={best:.4g}")
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]
+    except Exception:                                      # older NumPy: no dict form
+        blas = "unknown"
+    print(f"numpy n={n} d={d} R={R} N={N} blas={blas} precision=double sci_per_s={best:.4g}")
 
 if __name__ == "__main__":
     main()

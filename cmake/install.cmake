@@ -66,5 +66,9 @@ endif()
 # CUDAToolkit_LIBRARY_DIR: the toolkit this build found (not a fixed path);
 # the rpath lets the consumer run where that directory is not in ld.so's cache.
 set(OGEM_PC_CUDA_LIBS "-L${CUDAToolkit_LIBRARY_DIR} -Wl,-rpath,${CUDAToolkit_LIBRARY_DIR} ${OGEM_PC_CUDA_LIBS}")
+if(OGEM_BLAS_VENDOR)   # the CPU backend's GEMM path (CMakeLists.txt, OGEM_BLAS)
+  list(JOIN BLAS_LIBRARIES " " _ogem_pc_blas)
+  string(APPEND OGEM_PC_CUDA_LIBS " ${_ogem_pc_blas}")
+endif()
 configure_file(cmake/ogem.pc.in ${PROJECT_BINARY_DIR}/ogem.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/ogem.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

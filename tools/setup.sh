@@ -2,7 +2,8 @@
 # tools/setup.sh - the set-up shared by tools/test.sh and tools/main.sh.
 # Sourced, not run: defines ogem_setup, which on a fresh machine
 #   1. installs what is missing (cmake >= 3.25, a C compiler, make, Criterion,
-#      GSL, Open MPI for the OGEM_MPI build) with apt-get, running
+#      GSL, OpenBLAS for the CPU backend's GEMM path, Open MPI for the
+#      OGEM_MPI build) with apt-get, running
 #      `apt-get update` only when something is;
 #   2. puts the CUDA toolkit's nvcc on PATH (PATH first, /usr/local/cuda/bin
 #      as the fallback): cuRAND is needed on every build, even without a GPU;
@@ -28,6 +29,11 @@ ogem_as_root() {
   else
     ogem_die "need root (or sudo) to run: $*"
   fi
+}
+
+# True when the linker can find libLIB.so (the -dev package's link, not only the runtime's libLIB.so.N).
+ogem_has_lib() {
+  { ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null; } | grep -q "lib$1\.so ("
 }
 
 # True when the C compiler finds HEADER.
@@ -65,6 +71,8 @@ ogem_install_packages() {
   else
     missing+=(libcriterion-dev libgsl-dev)
   fi
+  # A BLAS for the CPU backend's GEMM path (CMake OGEM_BLAS=AUTO finds it).
+  ogem_has_lib openblas || ogem_has_lib blis || missing+=(libopenblas-dev)
   [ ${#missing[@]} -eq 0 ] || ogem_apt_install "${missing[@]}"
   # CMake 3.25 or newer (older distributions ship 3.22): fall back to pip's.
   if [ "$(ogem_cmake_version cmake)" -lt 325 ]; then

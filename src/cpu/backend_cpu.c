@@ -1,13 +1,17 @@
 /* backend_cpu.c - the CPU reference backend: host-drawn points (host_points.c)
  * and the double-precision kernel (lines_eval.c), threaded over
- * initializations. Each initialization is computed by one thread in a fixed
- * order, so results do not depend on the thread count. */
+ * initializations: sampled points in blocks of initializations that share
+ * each chunk of points (for many dimensions, through BLAS GEMMs), the exact
+ * estimator one initialization at a time. Each initialization is computed by
+ * one thread in a fixed order, and the blocks are cut by the batch's shape
+ * alone, so results do not depend on the thread count. */
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/backend.h"
+#include "cpu/blas_gemm.h"
 #include "cpu/host_points.h"
 #include "cpu/lines_eval.h"
 #include "quad/quad_rule.h"
@@ -79,11 +83,56 @@ static int eval_exact_one(int n, int K, int k, const double *a, const double *c,
     return 0;
 }
 
+/* Sampled points: fixed blocks of ogem_eval_block_size(R) consecutive
+ * initializations (the inactive ones left out), one thread per block. */
+static ogem_status eval_sampled(cpu_backend *cb, const ogem_lines *L, ogem_moments *out)
+{
+    const int n = L->n, K = L->K, B = ogem_eval_block_size(L->R), nblocks = (L->R + B - 1) / B;
+    const int gemm = ogem_eval_use_gemm(n, K, cb->pts.N);
+    int failed = 0, busy = 0;
+    for (int b = 0; b < nblocks; b++) {
+        int any = 0;
+        for (int r = b * B; r < L->R && r < (b + 1) * B; r++) any |= !L->active || L->active[r];
+        busy += any;
+    }
+    /* No more threads than blocks with work: an idle OpenMP thread still
+     * costs a wake-up per step. */
+    const int threads = busy < cb->threads ? (busy > 0 ? busy : 1) : cb->threads;
+    const int blas_saved = gemm ? ogem_blas_serial_begin() : 0;
+
+#pragma omp parallel num_threads(threads)
+    {
+        ogem_eval_scratch ws = {0};
+        int rs[OGEM_EVAL_MAX_BLOCK];
+        int ok = ogem_eval_scratch_init_block(&ws, n, K, B, gemm) == 0;
+        if (!ok) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (int b = 0; b < nblocks; b++) {
+            int nb = 0;
+            for (int r = b * B; ok && r < L->R && r < (b + 1) * B; r++)
+                if (!L->active || L->active[r]) rs[nb++] = r;
+            if (nb > 0)
+                ogem_eval_lines_block(n, K, nb, rs, L->a, L->c, cb->pts.pt, cb->pts.N, cb->pts.N, NULL, &ws,
+                                      out->log_mass, out->cond_mean, out->mean_lse);
+        }
+        ogem_eval_scratch_free(&ws);
+    }
+    if (gemm) ogem_blas_serial_end(blas_saved);
+    if (failed) {
+        snprintf(cb->base.err, sizeof cb->base.err, "out of memory in the CPU backend");
+        return OGEM_ERR_NOMEM;
+    }
+    return OGEM_OK;
+}
+
 static ogem_status cpu_eval(ogem_backend *b, const ogem_lines *L, ogem_moments *out)
 {
     cpu_backend *cb = (cpu_backend *)b;
     const int n = L->n, K = L->K;
-    const int exact = cb->pts.kind == OGEM_EST_EXACT;
+    if (cb->pts.kind != OGEM_EST_EXACT) return eval_sampled(cb, L, out);
     int failed = 0, failed_r = -1, failed_rc = 0;
     /* No more threads than initializations with work: an idle OpenMP thread
      * still costs a wake-up per step, which dominates small exact steps. */
@@ -105,19 +154,15 @@ static ogem_status cpu_eval(ogem_backend *b, const ogem_lines *L, ogem_moments *
             if (!ok || (L->active && !L->active[r])) continue;
             const double *a = L->a + (size_t)r * n, *c = L->c + (size_t)r * n * K;
             double *lm = out->log_mass + (size_t)r * n, *cm = out->cond_mean + (size_t)r * n * K;
-            if (exact) {
-                int rc = eval_exact_one(n, K, L->k ? L->k[r] : K, a, c, &ws, &qb, lm, cm, out->mean_lse + r);
-                if (rc) {
-                    /* The lowest failing r, whatever the thread timing. */
+            int rc = eval_exact_one(n, K, L->k ? L->k[r] : K, a, c, &ws, &qb, lm, cm, out->mean_lse + r);
+            if (rc) {
+                /* The lowest failing r, whatever the thread timing. */
 #pragma omp critical(ogem_cpu_fail)
-                    if (failed != 1 && (!failed || r < failed_r)) {
-                        failed = rc == EXACT_NOMEM ? 1 : 2;
-                        failed_r = r;
-                        failed_rc = rc;
-                    }
+                if (failed != 1 && (!failed || r < failed_r)) {
+                    failed = rc == EXACT_NOMEM ? 1 : 2;
+                    failed_r = r;
+                    failed_rc = rc;
                 }
-            } else {
-                ogem_eval_lines(n, K, a, c, cb->pts.pt, cb->pts.N, cb->pts.N, NULL, &ws, lm, cm, out->mean_lse + r);
             }
         }
         ogem_eval_scratch_free(&ws);

@@ -50,11 +50,17 @@ static ogem_status draw_fixed(ogem_host_points *hp, char *msg, size_t len)
     return OGEM_OK;
 }
 
-/* pt = p transposed, once per draw rather than once per initialization. */
+/* pt = p transposed, once per draw rather than once per initialization; in
+ * tiles of 32 x 32, so that for large K the writes, 8 N bytes apart, touch 32
+ * rows at a time instead of all K (each row its own page). */
 static void transpose(ogem_host_points *hp)
 {
-    for (long j = 0; j < hp->N; j++)
-        for (int k = 0; k < hp->K; k++) hp->pt[(size_t)k * hp->N + j] = hp->p[(size_t)j * hp->K + k];
+    const long N = hp->N, T = 32;
+    const int K = hp->K;
+    for (long j0 = 0; j0 < N; j0 += T)
+        for (int k0 = 0; k0 < K; k0 += (int)T)
+            for (int k = k0; k < K && k < k0 + T; k++)
+                for (long j = j0; j < N && j < j0 + T; j++) hp->pt[(size_t)k * N + j] = hp->p[(size_t)j * K + k];
 }
 
 /* Values in one mc group's draw: count values per step, group_steps steps. */

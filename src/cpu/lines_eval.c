@@ -9,31 +9,98 @@
  * that responsibilities of 1e-300, or 1e-3000, still count. Chunks are merged
  * with math/log_sum.h, the merge the GPU kernels use too.
  *
+ * A block of initializations shares each chunk of points while it is in cache
+ * (ogem_eval_lines_block); each initialization's arithmetic is the same as on
+ * its own, in the same order, so blocking changes speed, never bits.
+ *
+ * The scores are written with GCC/Clang vector types (OGEM_VL points per
+ * vector): element-wise operations round exactly like the scalar ones, so the
+ * order of operations per point is spelled out (a, then each group of four
+ * dimensions summed left to right, then the remaining dimensions one by one)
+ * while each score stays in a register over all K dimensions.
+ *
  * The reductions carry `omp simd reduction` so the compiler may split them into
  * vector lanes (without it, strict IEEE order forces one scalar add per point).
- * The split is fixed at compile time, so results stay bitwise reproducible. */
+ * The split is fixed at compile time, so results stay bitwise reproducible.
+ * Each reduction loop carries the sums of two components over up to four
+ * dimensions (the masses with the first ones, missing dimensions reading a
+ * row of zeros), so that no loop waits on the latency of a single chain of
+ * adds and each point load serves two products; each sum is still the same
+ * lane-split sum over the chunk, whichever loop carries it. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include "cpu/blas_gemm.h"
 #include "cpu/lines_eval.h"
 #include "math/checked.h"
 #include "math/log_sum.h"
 #include "math/sample_math.h"
 
-/* Scratch layout, in doubles (C = OGEM_CHUNK):
- * S[n*C] scores, then log psi; E[n*C] exp, then psi;
- * MX, SUM, L, W, LW[C]; m[n]; acc[n*(K+1)]; t[K+1]. acc and t are log-scaled
- * sums (log_sum.h) of component i: slots k < K hold sum psi * p_k, slot K
- * holds sum psi. */
-int ogem_eval_scratch_init(ogem_eval_scratch *ws, int n, int K)
+/* The widest vector of doubles the target has (GCC/Clang lower a wider one
+ * to pieces through memory, which is slow): 8 lanes with AVX-512, 4 with
+ * AVX, else 2. */
+#if defined(__AVX512F__)
+#define OGEM_VL 8
+#elif defined(__AVX__)
+#define OGEM_VL 4
+#else
+#define OGEM_VL 2
+#endif
+typedef double ogem_vd __attribute__((vector_size(OGEM_VL * sizeof(double))));
+/* The same vector at any double's address (an unaligned load or store, and
+ * allowed to alias the doubles it covers). A macro rather than a function:
+ * a vector passed by value changes the ABI between targets. */
+typedef double ogem_vdu __attribute__((vector_size(OGEM_VL * sizeof(double)), aligned(8), may_alias));
+#define OGEM_VLOAD(p) (*(const ogem_vdu *)(p))
+
+/* Scratch layout, in doubles (C = OGEM_CHUNK, rows = n, or nb*n for the
+ * GEMM path, which scores the whole block at once):
+ * S[rows*C] scores, then log psi; E[rows*C] exp, then psi;
+ * MX, SUM, L, W, LW, Z[C] (Z: zeros); PB[K*C] a last chunk padded to a
+ * multiple of sixteen points; t[rows*(K+1)] chunk sums (two components' for
+ * the plain path, the block's for the GEMM path); sc[rows] the chunk's scale
+ * per component; G[rows*K] the block's slopes and then its a[rows] (GEMM
+ * path only);
+ * then per initialization of the block: m[n], acc[n*(K+1)], lse[1]. acc and t
+ * are log-scaled sums (log_sum.h) of component i: slots k < K hold
+ * sum psi * p_k, slot K holds sum psi. */
+typedef struct scratch_view {
+    double *S, *E, *MX, *SUM, *L, *W, *LW, *Z, *PB, *t, *sc, *G, *inits;
+} scratch_view;
+
+static size_t per_init_len(int n, int K)
 {
-    const size_t C = OGEM_CHUNK, nn = ogem_count(n), k1 = ogem_size_add(ogem_count(K), 1);
-    size_t len = ogem_size_add(ogem_size_mul3(2, nn, C), 5 * C);
-    len = ogem_size_add(len, ogem_size_add(ogem_size_add(nn, ogem_size_mul(nn, k1)), k1));
+    return ogem_size_add(ogem_size_mul(ogem_count(n), ogem_size_add(ogem_count(K), 2)), 1);
+}
+
+static size_t scratch_rows(int n, int nb, int gemm)
+{
+    return gemm ? ogem_size_mul(ogem_count(n), ogem_count(nb)) : ogem_count(n);
+}
+
+int ogem_eval_scratch_init_block(ogem_eval_scratch *ws, int n, int K, int nb, int gemm)
+{
+    const size_t C = OGEM_CHUNK, rows = scratch_rows(n, nb, gemm), kk = ogem_count(K);
+    const size_t k1 = ogem_size_add(kk, 1);
+    size_t len = ogem_size_add(ogem_size_mul3(2, rows, C), 6 * C);
+    len = ogem_size_add(len, ogem_size_mul(kk, C));
+    len = ogem_size_add(len, ogem_size_mul(rows, ogem_size_add(ogem_size_add(k1, 1), gemm ? k1 : 0)));
+    len = ogem_size_add(len, ogem_size_mul(ogem_count(nb), per_init_len(n, K)));
     ws->n = n;
     ws->K = K;
-    ws->buf = malloc(ogem_size_mul(len, sizeof(double)));
+    ws->nb = nb;
+    ws->gemm = gemm;
+    /* 64-byte aligned, like every row in it (C is a multiple of 8): a vector
+     * of eight doubles that straddles two cache lines costs two loads. */
+    ws->buf = aligned_alloc(64, ogem_size_mul(ogem_size_add(len, 7) & ~(size_t)7, sizeof(double)));
+    if (ws->buf) memset(ws->buf + 2 * rows * C + 5 * C, 0, sizeof(double) * C);   /* Z */
     return ws->buf ? 0 : -1;
+}
+
+int ogem_eval_scratch_init(ogem_eval_scratch *ws, int n, int K)
+{
+    return ogem_eval_scratch_init_block(ws, n, K, 1, 0);
 }
 
 void ogem_eval_scratch_free(ogem_eval_scratch *ws)
@@ -42,113 +109,311 @@ void ogem_eval_scratch_free(ogem_eval_scratch *ws)
     ws->buf = NULL;
 }
 
-void ogem_eval_lines(int n, int K, const double *a, const double *c,
-                     const double *pts, long ldp, long P, const double *logw, ogem_eval_scratch *ws,
-                     double *log_mass, double *cond_mean, double *mean_lse)
+static scratch_view view(const ogem_eval_scratch *ws)
+{
+    const size_t C = OGEM_CHUNK, rows = scratch_rows(ws->n, ws->nb, ws->gemm), K = (size_t)ws->K;
+    scratch_view v;
+    v.S = ws->buf;
+    v.E = v.S + rows * C;
+    v.MX = v.E + rows * C;
+    v.SUM = v.MX + C;
+    v.L = v.SUM + C;
+    v.W = v.L + C;
+    v.LW = v.W + C;
+    v.Z = v.LW + C;
+    v.PB = v.Z + C;
+    v.t = v.PB + K * C;
+    v.sc = v.t + rows * (K + 1);
+    v.G = v.sc + rows;
+    v.inits = v.G + (ws->gemm ? rows * (K + 1) : 0);
+    return v;
+}
+
+/* Scores of components i0 .. i0+NC (NC = 1 or 2, a constant once inlined) at
+ * the 2 * OGEM_VL points from pj: each point vector and each slope serve two
+ * products. */
+static inline __attribute__((always_inline)) void score_tile(int nc, int K, const double *a, const double *c,
+                                                            const double *pj, long ld, double *S)
 {
     const long C = OGEM_CHUNK;
-    double *S = ws->buf, *E = S + n * C;
-    double *MX = E + n * C, *SUM = MX + C, *L = SUM + C, *W = L + C, *LW = W + C;
-    double *m = LW + C, *acc = m + n, *t = acc + (size_t)n * (K + 1);
-    double lse_acc = 0.0, wsum = 0.0;
+    ogem_vd s[2][2];
+    for (int q = 0; q < nc; q++)
+        for (int h = 0; h < 2; h++) s[q][h] = a[q] - (ogem_vd){0};   /* a in every lane (x - +0 is x, -0 too) */
+    int k = 0;
+    for (; k + 4 <= K; k += 4)
+        for (int h = 0; h < 2; h++) {
+            const double *p0 = pj + k * ld + OGEM_VL * h;
+            const ogem_vd x0 = OGEM_VLOAD(p0), x1 = OGEM_VLOAD(p0 + ld), x2 = OGEM_VLOAD(p0 + 2 * ld),
+                          x3 = OGEM_VLOAD(p0 + 3 * ld);
+            for (int q = 0; q < nc; q++) {
+                const double *cq = c + (size_t)q * K + k;
+                s[q][h] = s[q][h] + (((cq[0] * x0 + cq[1] * x1) + cq[2] * x2) + cq[3] * x3);
+            }
+        }
+    for (; k < K; k++)
+        for (int h = 0; h < 2; h++) {
+            const ogem_vd x = OGEM_VLOAD(pj + k * ld + OGEM_VL * h);
+            for (int q = 0; q < nc; q++) s[q][h] = s[q][h] + c[(size_t)q * K + k] * x;
+        }
+    for (int q = 0; q < nc; q++)
+        for (int h = 0; h < 2; h++) *(ogem_vdu *)(S + q * C + OGEM_VL * h) = s[q][h];
+}
 
-    for (int i = 0; i < n; i++) m[i] = OGEM_LOG_ZERO;
-    memset(acc, 0, sizeof(double) * (size_t)n * (K + 1));
+/* Scores S[i*C + j] = a[i] + <c_i, p_j> for j < cnt rounded up to 16 (PT must
+ * hold that many points per dimension). */
+static void chunk_scores(int n, int K, const double *a, const double *c, const double *PT, long ld, long cnt,
+                         double *S)
+{
+    const long C = OGEM_CHUNK, cnt16 = (cnt + 15) & ~15L;
+    for (long j = 0; j < cnt16; j += 2 * OGEM_VL) {
+        int i = 0;
+        for (; i + 2 <= n; i += 2) score_tile(2, K, a + i, c + (size_t)i * K, PT + j, ld, S + i * C + j);
+        if (i < n) score_tile(1, K, a + i, c + (size_t)i * K, PT + j, ld, S + i * C + j);
+    }
+}
 
+/* One pass of chunk_sums over the points: for dimensions k .. k+w (w = 2 or
+ * 4; dimensions past K read the zero row Z) and, when `mass`, the masses.
+ * nc, w and mass are constants once inlined, and the sums they leave unused
+ * are dead code, so each use compiles to a loop with only its own sums. */
+static inline __attribute__((always_inline)) void sums_pass(int nc, int w, int mass, int K, int k, const double *E0,
+                                                           const double *E1, const double *PT, long ld, long cnt,
+                                                           const double *Z, double *t)
+{
+    const double *p0 = k < K ? PT + k * ld : Z, *p1 = k + 1 < K ? p0 + ld : Z;
+    const double *p2 = k + 2 < K ? p0 + 2 * ld : Z, *p3 = k + 3 < K ? p0 + 3 * ld : Z;
+    double s0 = 0.0, a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, s1 = 0.0, b0 = 0.0, b1 = 0.0, b2 = 0.0, b3 = 0.0;
+#pragma omp simd reduction(+ : s0, a0, a1, a2, a3, s1, b0, b1, b2, b3)
+    for (long j = 0; j < cnt; j++) {
+        s0 += E0[j];
+        a0 += E0[j] * p0[j];
+        a1 += E0[j] * p1[j];
+        a2 += E0[j] * p2[j];
+        a3 += E0[j] * p3[j];
+        s1 += E1[j];
+        b0 += E1[j] * p0[j];
+        b1 += E1[j] * p1[j];
+        b2 += E1[j] * p2[j];
+        b3 += E1[j] * p3[j];
+    }
+    const double u[2][5] = {{a0, a1, a2, a3, s0}, {b0, b1, b2, b3, s1}};
+    for (int q = 0; q < nc; q++) {
+        for (int h = 0; h < w && k + h < K; h++) t[q * (K + 1) + k + h] = u[q][h];
+        if (mass) t[q * (K + 1) + K] = u[q][4];
+    }
+}
+
+/* For the NC = 1 or 2 (a constant once inlined) components whose psi are E0
+ * and E1: t[q*(K+1) + k] = sum_j Eq[j] * p_k[j] for k < K and
+ * t[q*(K+1) + K] = sum_j Eq[j], j < cnt. Two components share each point
+ * load; the masses ride along with the first dimensions; a last group of one
+ * or two dimensions is a pass of two. */
+static inline __attribute__((always_inline)) void chunk_sums(int nc, int K, const double *E0, const double *E1,
+                                                            const double *PT, long ld, long cnt, const double *Z,
+                                                            double *t)
+{
+    if (nc == 1) E1 = E0;
+    if (K <= 2) {
+        sums_pass(nc, 2, 1, K, 0, E0, E1, PT, ld, cnt, Z, t);
+        return;
+    }
+    sums_pass(nc, 4, 1, K, 0, E0, E1, PT, ld, cnt, Z, t);
+    int k = 4;
+    for (; k + 2 < K; k += 4) sums_pass(nc, 4, 0, K, k, E0, E1, PT, ld, cnt, Z, t);
+    if (k < K) sums_pass(nc, 2, 0, K, k, E0, E1, PT, ld, cnt, Z, t);
+}
+
+/* One initialization's responsibilities over one chunk, from its scores S
+ * (n rows of stride C): adds its weighted log-sum-exp into *lse, turns E
+ * into psi (w * responsibility) or, for a component whose largest one is
+ * below OGEM_RESCALE_BELOW, into psi rescaled by that largest log, and sets
+ * sc[i] to the scale (0, the log, or -inf for a component without mass in
+ * this chunk). W, LW, MX, SUM and L are the chunk's weights and per-point
+ * work space. */
+static void chunk_resp(int n, long cnt, const scratch_view *v, double *S, double *E, double *sc, double *lse)
+{
+    const long C = OGEM_CHUNK;
+    double *MX = v->MX, *SUM = v->SUM, *L = v->L;
+    const double *W = v->W, *LW = v->LW;
+
+    /* log-sum-exp per point */
+    for (long j = 0; j < cnt; j++) { MX[j] = S[j]; SUM[j] = 0.0; }
+    for (int i = 1; i < n; i++)
+        for (long j = 0; j < cnt; j++) MX[j] = S[i * C + j] > MX[j] ? S[i * C + j] : MX[j];
+    for (int i = 0; i < n; i++)
+        for (long j = 0; j < cnt; j++) {
+            E[i * C + j] = ogem_exp_nonpos(S[i * C + j] - MX[j]);
+            SUM[j] += E[i * C + j];
+        }
+    for (long j = 0; j < cnt; j++) {
+        L[j] = MX[j] + ogem_log_ge1(SUM[j]);   /* SUM >= 1: the max term is 1 */
+        SUM[j] = W[j] / SUM[j];               /* now the factor turning E into w * psi */
+    }
+    double lse_chunk = 0.0;
+#pragma omp simd reduction(+ : lse_chunk)
+    for (long j = 0; j < cnt; j++) lse_chunk += W[j] * L[j];
+    *lse += lse_chunk;
+    /* per component: psi, or psi rescaled, and the chunk's scale */
+    for (int i = 0; i < n; i++) {
+        double *Si = S + i * C, *Ei = E + i * C, cmax = OGEM_LOG_ZERO;
+#pragma omp simd reduction(max : cmax)
+        for (long j = 0; j < cnt; j++) {
+            Si[j] = Si[j] - L[j] + LW[j];     /* log(w psi) */
+            cmax = Si[j] > cmax ? Si[j] : cmax;
+        }
+        if (cmax >= OGEM_RESCALE_BELOW) {
+            for (long j = 0; j < cnt; j++) Ei[j] *= SUM[j];
+            sc[i] = 0.0;
+        } else if (!ogem_lsum_empty(cmax)) {
+            for (long j = 0; j < cnt; j++) Ei[j] = ogem_exp_nonpos(Si[j] - cmax);
+            sc[i] = cmax;
+        } else {
+            sc[i] = OGEM_LOG_ZERO;            /* no mass in this chunk */
+        }
+    }
+}
+
+/* One initialization over one chunk, plain path: scores, responsibilities,
+ * then the sums of the components with mass two at a time, each merged into
+ * its log-scaled sums (m[n], acc[n*(K+1)]). */
+static void chunk_one(int n, int K, const double *a, const double *c, const double *PT, long ld, long cnt,
+                      const scratch_view *v, double *m, double *acc, double *lse)
+{
+    const long C = OGEM_CHUNK;
+    double *E = v->E, *t = v->t, *sc = v->sc;
+    int live[2], nl = 0;
+
+    chunk_scores(n, K, a, c, PT, ld, cnt, v->S);
+    chunk_resp(n, cnt, v, v->S, E, sc, lse);
+    for (int i = 0; i <= n; i++) {
+        if (i < n && ogem_lsum_empty(sc[i])) continue;
+        if (i < n) live[nl++] = i;
+        if (nl == 0 || (nl == 1 && i < n)) continue;    /* wait for a partner, unless none is left */
+        if (nl == 2)
+            chunk_sums(2, K, E + live[0] * C, E + live[1] * C, PT, ld, cnt, v->Z, t);
+        else
+            chunk_sums(1, K, E + live[0] * C, NULL, PT, ld, cnt, v->Z, t);
+        for (int q = 0; q < nl; q++)
+            m[live[q]] = ogem_lsum_merge(m[live[q]], acc + (size_t)live[q] * (K + 1), 1, sc[live[q]],
+                                         t + q * (K + 1), 1, K + 1);
+        nl = 0;
+    }
+}
+
+/* The GEMM path over one chunk for the whole block: S = a + G P (one GEMM),
+ * each initialization's responsibilities, then the sums t = E P^T (a second
+ * GEMM) and the masses, merged per component. */
+static void chunk_gemm(int n, int K, int nb, const double *PT, long ld, long cnt, const scratch_view *v,
+                       double *const *inits)
+{
+    const long C = OGEM_CHUNK;
+    const int M = nb * n;
+    double *S = v->S, *E = v->E, *t = v->t, *sc = v->sc;
+    const double *ab = v->G + (size_t)M * K;   /* the block's a, after its slopes */
+
+    for (int i = 0; i < M; i++)
+        for (long j = 0; j < cnt; j++) S[i * C + j] = ab[i];
+    /* column-major: S^T (cnt x M, ld C) += P^T (cnt x K, ld ld) G^T (K x M, ld K) */
+    ogem_dgemm('N', 'N', (int)cnt, M, K, 1.0, PT, ld, v->G, K, 1.0, S, C);
+    for (int q = 0; q < nb; q++) {
+        double *lse = inits[q] + n + (size_t)n * (K + 1);
+        chunk_resp(n, cnt, v, S + (size_t)q * n * C, E + (size_t)q * n * C, sc + q * n, lse);
+    }
+    for (int i = 0; i < M; i++) {
+        double *Ei = E + i * C, s0 = 0.0;
+        if (ogem_lsum_empty(sc[i])) memset(Ei, 0, sizeof(double) * cnt);   /* adds nothing below */
+#pragma omp simd reduction(+ : s0)
+        for (long j = 0; j < cnt; j++) s0 += Ei[j];
+        t[(size_t)i * (K + 1) + K] = s0;
+    }
+    /* column-major: t (K x M, ld K+1) = P (K x cnt, ld ld, transposed) E^T (cnt x M, ld C) */
+    ogem_dgemm('T', 'N', K, M, (int)cnt, 1.0, PT, ld, E, C, 0.0, t, K + 1);
+    for (int i = 0; i < M; i++) {
+        double *m = inits[i / n], *acc = m + n;
+        const int ii = i % n;
+        m[ii] = ogem_lsum_merge(m[ii], acc + (size_t)ii * (K + 1), 1, sc[i], t + (size_t)i * (K + 1), 1, K + 1);
+    }
+}
+
+void ogem_eval_lines_block(int n, int K, int nb, const int *rs, const double *a, const double *c,
+                           const double *pts, long ldp, long P, const double *logw, ogem_eval_scratch *ws,
+                           double *log_mass, double *cond_mean, double *mean_lse)
+{
+    const long C = OGEM_CHUNK;
+    const scratch_view v = view(ws);
+    const size_t stride = per_init_len(n, K);
+    double wsum = 0.0, *inits[OGEM_EVAL_MAX_BLOCK];
+    const int gemm = ws->gemm;
+
+    for (int q = 0; q < nb; q++) {
+        double *m = inits[q] = v.inits + q * stride, *acc = m + n;
+        for (int i = 0; i < n; i++) m[i] = OGEM_LOG_ZERO;
+        memset(acc, 0, sizeof(double) * ((size_t)n * (K + 1) + 1));   /* and lse */
+        if (gemm) {                              /* the block's slopes G[M x K], then its a[M] */
+            const size_t r = (size_t)rs[q];
+            double *ab = v.G + (size_t)nb * n * K;
+            memcpy(v.G + (size_t)q * n * K, c + r * n * K, sizeof(double) * n * K);
+            memcpy(ab + (size_t)q * n, a + r * n, sizeof(double) * n);
+        }
+    }
     for (long base = 0; base < P; base += C) {
         const long cnt = P - base < C ? P - base : C;
-        const double *PT = pts + base;           /* dimension k of point j: PT[k * ldp + j] */
-
+        const double *PT = pts + base;           /* dimension k of point j: PT[k * ld + j] */
+        long ld = ldp;
+        if (!gemm && cnt % 16) {                 /* the scores read whole tiles of sixteen */
+            for (int k = 0; k < K; k++)
+                for (long j = 0; j < C; j++) v.PB[k * C + j] = j < cnt ? PT[k * ldp + j] : 0.0;
+            PT = v.PB;
+            ld = C;
+        }
         for (long j = 0; j < cnt; j++) {
-            LW[j] = logw ? logw[base + j] : 0.0;
-            W[j] = logw ? exp(LW[j]) : 1.0;
-            wsum += W[j];
+            v.LW[j] = logw ? logw[base + j] : 0.0;
+            v.W[j] = logw ? exp(v.LW[j]) : 1.0;
+            wsum += v.W[j];
         }
-
-        /* scores */
-        for (int i = 0; i < n; i++) {
-            double *Si = S + i * C;
-            const double *ci = c + (size_t)i * K;
-            for (long j = 0; j < cnt; j++) Si[j] = a[i];
-            int k = 0;
-            for (; k + 4 <= K; k += 4) {          /* four dimensions per pass over Si */
-                const double c0 = ci[k], c1 = ci[k + 1], c2 = ci[k + 2], c3 = ci[k + 3];
-                const double *p0 = PT + k * ldp, *p1 = p0 + ldp, *p2 = p1 + ldp, *p3 = p2 + ldp;
-                for (long j = 0; j < cnt; j++) Si[j] += c0 * p0[j] + c1 * p1[j] + c2 * p2[j] + c3 * p3[j];
-            }
-            for (; k < K; k++) {
-                const double cik = ci[k], *pk = PT + k * ldp;
-                for (long j = 0; j < cnt; j++) Si[j] += cik * pk[j];
-            }
+        if (gemm) {
+            chunk_gemm(n, K, nb, PT, ld, cnt, &v, inits);
+            continue;
         }
-        /* log-sum-exp per point */
-        for (long j = 0; j < cnt; j++) { MX[j] = S[j]; SUM[j] = 0.0; }
-        for (int i = 1; i < n; i++)
-            for (long j = 0; j < cnt; j++) MX[j] = S[i * C + j] > MX[j] ? S[i * C + j] : MX[j];
-        for (int i = 0; i < n; i++)
-            for (long j = 0; j < cnt; j++) {
-                E[i * C + j] = ogem_exp_nonpos(S[i * C + j] - MX[j]);
-                SUM[j] += E[i * C + j];
-            }
-        for (long j = 0; j < cnt; j++) {
-            L[j] = MX[j] + ogem_log_ge1(SUM[j]);   /* SUM >= 1: the max term is 1 */
-            SUM[j] = W[j] / SUM[j];               /* now the factor turning E into w * psi */
-        }
-        double lse_chunk = 0.0;
-#pragma omp simd reduction(+ : lse_chunk)
-        for (long j = 0; j < cnt; j++) lse_chunk += W[j] * L[j];
-        lse_acc += lse_chunk;
-        /* per component sums */
-        for (int i = 0; i < n; i++) {
-            double *Si = S + i * C, *Ei = E + i * C, cmax = OGEM_LOG_ZERO;
-#pragma omp simd reduction(max : cmax)
-            for (long j = 0; j < cnt; j++) {
-                Si[j] = Si[j] - L[j] + LW[j];     /* log(w psi) */
-                cmax = Si[j] > cmax ? Si[j] : cmax;
-            }
-            double scale;
-            if (cmax >= OGEM_RESCALE_BELOW) {
-                for (long j = 0; j < cnt; j++) Ei[j] *= SUM[j];
-                scale = 0.0;
-            } else if (!ogem_lsum_empty(cmax)) {
-                for (long j = 0; j < cnt; j++) Ei[j] = ogem_exp_nonpos(Si[j] - cmax);
-                scale = cmax;
-            } else {
-                continue;                         /* no mass in this chunk */
-            }
-            double t0 = 0.0;
-#pragma omp simd reduction(+ : t0)
-            for (long j = 0; j < cnt; j++) t0 += Ei[j];
-            int k = 0;
-            for (; k + 4 <= K; k += 4) {          /* four dimensions per pass over Ei */
-                const double *p0 = PT + k * ldp, *p1 = p0 + ldp, *p2 = p1 + ldp, *p3 = p2 + ldp;
-                double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
-#pragma omp simd reduction(+ : a0, a1, a2, a3)
-                for (long j = 0; j < cnt; j++) {
-                    a0 += Ei[j] * p0[j];
-                    a1 += Ei[j] * p1[j];
-                    a2 += Ei[j] * p2[j];
-                    a3 += Ei[j] * p3[j];
-                }
-                t[k] = a0; t[k + 1] = a1; t[k + 2] = a2; t[k + 3] = a3;
-            }
-            for (; k < K; k++) {
-                const double *pk = PT + k * ldp;
-                double sum = 0.0;
-#pragma omp simd reduction(+ : sum)
-                for (long j = 0; j < cnt; j++) sum += Ei[j] * pk[j];
-                t[k] = sum;
-            }
-            t[K] = t0;
-            m[i] = ogem_lsum_merge(m[i], acc + (size_t)i * (K + 1), 1, scale, t, 1, K + 1);
+        for (int q = 0; q < nb; q++) {
+            const size_t r = (size_t)rs[q];
+            double *m = inits[q], *acc = m + n, *lse = acc + (size_t)n * (K + 1);
+            chunk_one(n, K, a + r * n, c + r * n * K, PT, ld, cnt, &v, m, acc, lse);
         }
     }
 
     const double lwsum = log(wsum);
-    for (int i = 0; i < n; i++) {
-        const double *ai = acc + (size_t)i * (K + 1);
-        log_mass[i] = ogem_lsum_log(m[i], ai[K], lwsum);
-        for (int k = 0; k < K; k++) cond_mean[(size_t)i * K + k] = ogem_lsum_ratio(m[i], ai[k], ai[K]);
+    for (int q = 0; q < nb; q++) {
+        const size_t r = (size_t)rs[q];
+        const double *m = inits[q], *acc = m + n, *lse = acc + (size_t)n * (K + 1);
+        for (int i = 0; i < n; i++) {
+            const double *ai = acc + (size_t)i * (K + 1);
+            log_mass[r * n + i] = ogem_lsum_log(m[i], ai[K], lwsum);
+            for (int k = 0; k < K; k++)
+                cond_mean[(r * n + i) * K + k] = ogem_lsum_ratio(m[i], ai[k], ai[K]);
+        }
+        mean_lse[r] = *lse / wsum;
     }
-    *mean_lse = lse_acc / wsum;
+}
+
+void ogem_eval_lines(int n, int K, const double *a, const double *c,
+                     const double *pts, long ldp, long P, const double *logw, ogem_eval_scratch *ws,
+                     double *log_mass, double *cond_mean, double *mean_lse)
+{
+    static const int zero = 0;
+    ogem_eval_lines_block(n, K, 1, &zero, a, c, pts, ldp, P, logw, ws, log_mass, cond_mean, mean_lse);
+}
+
+int ogem_eval_block_size(int R)
+{
+    const int b = R / 4;
+    return b < 1 ? 1 : b > OGEM_EVAL_MAX_BLOCK ? OGEM_EVAL_MAX_BLOCK : b;
+}
+
+int ogem_eval_use_gemm(int n, int K, long P)
+{
+    /* The GEMM interface counts in int; below OGEM_GEMM_MIN_K the plain
+     * kernel keeps up (and keeps the reference arithmetic). */
+    return ogem_blas_available() && K >= OGEM_GEMM_MIN_K && P <= INT_MAX &&
+           (long)n * OGEM_EVAL_MAX_BLOCK <= INT_MAX / OGEM_CHUNK;
 }

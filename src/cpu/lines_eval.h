@@ -1,18 +1,35 @@
-/* lines_eval.h - the CPU reference kernel: expectations of one initialization's
- * line set over a weighted point set. See backend.h for what is computed. */
+/* lines_eval.h - the CPU reference kernel: expectations of initializations'
+ * line sets over a weighted point set, one initialization at a time or a
+ * block of them sharing each chunk of points. See backend.h for what is
+ * computed. */
 #ifndef OGEM_LINES_EVAL_H
 #define OGEM_LINES_EVAL_H
 
 #include <stddef.h>
 
-/* Points are processed in chunks of this many; the scratch is O(chunk * n). */
+/* Points are processed in chunks of this many; the scratch is O(chunk * n).
+ * The chunk boundaries are part of the arithmetic (each chunk is one
+ * log-scaled partial sum), so changing this changes results in the last bits. */
 #define OGEM_CHUNK 256
 
+/* The most initializations a block holds (ogem_eval_block_size). */
+#define OGEM_EVAL_MAX_BLOCK 8
+
+/* From this many dimensions on, sampled points go through the BLAS GEMM path
+ * when one is built in: below it the plain kernel is as fast (the scores are
+ * a few products per point) and keeps the reference arithmetic. */
+#define OGEM_GEMM_MIN_K 48
+
 typedef struct ogem_eval_scratch {
-    int n, K;
+    int n, K, nb;   /* components, dimensions, initializations per block */
+    int gemm;       /* sized for the GEMM path */
     double *buf;
 } ogem_eval_scratch;
 
+/* Scratch for blocks of up to nb <= OGEM_EVAL_MAX_BLOCK initializations of n
+ * lines in K dimensions, for the GEMM path when gemm is set. */
+int ogem_eval_scratch_init_block(ogem_eval_scratch *ws, int n, int K, int nb, int gemm);
+/* The same for one initialization at a time (nb = 1). */
 int ogem_eval_scratch_init(ogem_eval_scratch *ws, int n, int K);
 void ogem_eval_scratch_free(ogem_eval_scratch *ws);
 
@@ -26,5 +43,29 @@ void ogem_eval_scratch_free(ogem_eval_scratch *ws);
 void ogem_eval_lines(int n, int K, const double *a, const double *c,
                      const double *pts, long ldp, long P, const double *logw, ogem_eval_scratch *ws,
                      double *log_mass, double *cond_mean, double *mean_lse);
+
+/* How many initializations of a batch of R go in one block: a quarter of
+ * them, so that two or three threads have several blocks each, between 1 and
+ * OGEM_EVAL_MAX_BLOCK. A function of the shape only, never of the threads. */
+int ogem_eval_block_size(int R);
+
+/* 1 when sampled points (no weights) of this shape take the GEMM path: BLAS
+ * built in (cpu/blas_gemm.h) and K >= OGEM_GEMM_MIN_K. A function of the
+ * shape only. */
+int ogem_eval_use_gemm(int n, int K, long P);
+
+/* nb <= ws->nb initializations rs[0..nb) of a batch laid out like ogem_lines
+ * (init r's a at a[r*n], c at c[r*n*K], outputs at log_mass[r*n],
+ * cond_mean[r*n*K], mean_lse[r]), each chunk of points read once for the
+ * whole block. With a plain scratch, every initialization's arithmetic is
+ * exactly that of ogem_eval_lines on its own, bit for bit, whatever block it
+ * is put in. With a GEMM scratch (logw must be NULL), the scores and the sums
+ * are two BLAS products over the block per chunk of points, with the
+ * log-sum-exp and the log-scaled sums of lines_eval.c between them: the same
+ * chunks and merges, products summed in the BLAS's order, which depends on
+ * the block's shape (nb) but not on where the block lies. */
+void ogem_eval_lines_block(int n, int K, int nb, const int *rs, const double *a, const double *c,
+                           const double *pts, long ldp, long P, const double *logw, ogem_eval_scratch *ws,
+                           double *log_mass, double *cond_mean, double *mean_lse);
 
 #endif
