@@ -557,7 +557,7 @@ static double outer_f(double w1, void *pp)
 
 static double g2_log(int n, const double *a, const double *c, int i, double x, double y)
 {
-    double s[OGEM_QUAD_MAX_LINES];
+    double s[OGEM_QUAD_MAX_LINES] = {0};
     for (int j = 0; j < n; j++) s[j] = a[j] + c[2 * j] * x + c[2 * j + 1] * y;
     return s[i] - ogem_lse(s, n) - 0.5 * (x * x + y * y);
 }
@@ -610,6 +610,37 @@ static void ref2_moments(int n, const double *a, const double *c, double *logm, 
     *mlse = ref2_integral(&p, 0.0);
 }
 
+/* Compares the backend's k = 2 moments of n components (pi, 2-D means m)
+ * with ref2_moments: abs <= 1e-12, rel <= 1e-10. Returns the node count. */
+static int check_k2(int t, int n, const double *pi, const double *m, errs *E)
+{
+    double a[OGEM_QUAD_MAX_LINES], c[2 * OGEM_QUAD_MAX_LINES];
+    lines_from_means(n, 2, pi, m, a, c);
+    double lm[OGEM_QUAD_MAX_LINES], cm[2 * OGEM_QUAD_MAX_LINES], el, rl[OGEM_QUAD_MAX_LINES],
+        rc[2 * OGEM_QUAD_MAX_LINES], rel;
+    int ev = exact_moments(2, n, a, c, lm, cm, &el);
+    cr_assert_gt(ev, 0);
+    ref2_moments(n, a, c, rl, rc, &rel);
+    for (int i = 0; i < n; i++) {
+        double m0 = exp(lm[i]), r0 = exp(rl[i]);
+        double er = fabs(expm1(lm[i] - rl[i])), ea = fabs(m0 - r0);
+        cr_expect_leq(ea, 1e-12, "case %d i=%d: |E psi| err %.3e", t, i, ea);
+        cr_expect_leq(er, 1e-10, "case %d i=%d: rel E psi err %.3e (mass %.3e)", t, i, er, r0);
+        E->rel_mass = fmax(E->rel_mass, er); E->abs_mass = fmax(E->abs_mass, ea);
+        for (int d = 0; d < 2; d++) {
+            double ec = fabs(cm[2 * i + d] - rc[2 * i + d]) / (1.0 + fabs(rc[2 * i + d]));
+            double ef = fabs(m0 * cm[2 * i + d] - r0 * rc[2 * i + d]);
+            cr_expect_leq(ec, 1e-10, "case %d i=%d d=%d: cond mean err %.3e", t, i, d, ec);
+            cr_expect_leq(ef, 1e-12, "case %d i=%d d=%d: |E psi w| err %.3e", t, i, d, ef);
+            E->rel_cm = fmax(E->rel_cm, ec); E->abs_first = fmax(E->abs_first, ef);
+        }
+    }
+    double eL = fabs(el - rel);
+    cr_expect_leq(eL, 1e-12, "case %d: E lse err %.3e", t, eL);
+    E->abs_lse = fmax(E->abs_lse, eL);
+    return ev;
+}
+
 Test(quad_rule, k2_three_components_vs_reference, .timeout = 600)
 {
     /* pi_i, m_i (2-D) */
@@ -626,30 +657,9 @@ Test(quad_rule, k2_three_components_vs_reference, .timeout = 600)
     int nc = (int)(sizeof cases / sizeof cases[0]);
     errs E = {0};
     for (int t = 0; t < nc; t++) {
-        double pi[3], m[6], a[3], c[6];
+        double pi[3], m[6];
         for (int i = 0; i < 3; i++) { pi[i] = cases[t][3 * i]; m[2 * i] = cases[t][3 * i + 1]; m[2 * i + 1] = cases[t][3 * i + 2]; }
-        lines_from_means(3, 2, pi, m, a, c);
-        double lm[3], cm[6], el, rl[3], rc[6], rel;
-        int ev = exact_moments(2, 3, a, c, lm, cm, &el);
-        cr_assert_gt(ev, 0);
-        ref2_moments(3, a, c, rl, rc, &rel);
-        for (int i = 0; i < 3; i++) {
-            double m0 = exp(lm[i]), r0 = exp(rl[i]);
-            double er = fabs(expm1(lm[i] - rl[i])), ea = fabs(m0 - r0);
-            cr_expect_leq(ea, 1e-12, "case %d i=%d: |E psi| err %.3e", t, i, ea);
-            cr_expect_leq(er, 1e-10, "case %d i=%d: rel E psi err %.3e (mass %.3e)", t, i, er, r0);
-            E.rel_mass = fmax(E.rel_mass, er); E.abs_mass = fmax(E.abs_mass, ea);
-            for (int d = 0; d < 2; d++) {
-                double ec = fabs(cm[2 * i + d] - rc[2 * i + d]) / (1.0 + fabs(rc[2 * i + d]));
-                double ef = fabs(m0 * cm[2 * i + d] - r0 * rc[2 * i + d]);
-                cr_expect_leq(ec, 1e-10, "case %d i=%d d=%d: cond mean err %.3e", t, i, d, ec);
-                cr_expect_leq(ef, 1e-12, "case %d i=%d d=%d: |E psi w| err %.3e", t, i, d, ef);
-                E.rel_cm = fmax(E.rel_cm, ec); E.abs_first = fmax(E.abs_first, ef);
-            }
-        }
-        double eL = fabs(el - rel);
-        cr_expect_leq(eL, 1e-12, "case %d: E lse err %.3e", t, eL);
-        E.abs_lse = fmax(E.abs_lse, eL);
+        int ev = check_k2(t, 3, pi, m, &E);
         cr_log_info("k=2 case %d: %d nodes", t, ev);
     }
     cr_log_info("k=2 n=3: max abs err mass %.2e first %.2e lse %.2e; max rel mass %.2e cond mean %.2e",
@@ -709,30 +719,10 @@ Test(quad_rule, k2_gauss_hermite_vs_reference, .timeout = 600)
     errs E = {0};
     for (int t = 0; t < 4; t++) {
         const int n = ns[t];
-        double pi[5], m[10], a[5], c[10];
+        double pi[5], m[10];
         for (int i = 0; i < n; i++) { pi[i] = cases[t][3 * i]; m[2 * i] = cases[t][3 * i + 1]; m[2 * i + 1] = cases[t][3 * i + 2]; }
-        lines_from_means(n, 2, pi, m, a, c);
-        double lm[5], cm[10], el, rl[5], rc[10], rel;
-        int ev = exact_moments(2, n, a, c, lm, cm, &el);
-        cr_assert_eq(ev, 32 * 32, "case %d: %d nodes, expected the Gauss-Hermite tensor", t, ev);
-        ref2_moments(n, a, c, rl, rc, &rel);
-        for (int i = 0; i < n; i++) {
-            double m0 = exp(lm[i]), r0 = exp(rl[i]);
-            double er = fabs(expm1(lm[i] - rl[i])), ea = fabs(m0 - r0);
-            cr_expect_leq(ea, 1e-12, "case %d i=%d: |E psi| err %.3e", t, i, ea);
-            cr_expect_leq(er, 1e-10, "case %d i=%d: rel E psi err %.3e (mass %.3e)", t, i, er, r0);
-            E.rel_mass = fmax(E.rel_mass, er); E.abs_mass = fmax(E.abs_mass, ea);
-            for (int d = 0; d < 2; d++) {
-                double ec = fabs(cm[2 * i + d] - rc[2 * i + d]) / (1.0 + fabs(rc[2 * i + d]));
-                double ef = fabs(m0 * cm[2 * i + d] - r0 * rc[2 * i + d]);
-                cr_expect_leq(ec, 1e-10, "case %d i=%d d=%d: cond mean err %.3e", t, i, d, ec);
-                cr_expect_leq(ef, 1e-12, "case %d i=%d d=%d: |E psi w| err %.3e", t, i, d, ef);
-                E.rel_cm = fmax(E.rel_cm, ec); E.abs_first = fmax(E.abs_first, ef);
-            }
-        }
-        double eL = fabs(el - rel);
-        cr_expect_leq(eL, 1e-12, "case %d: E lse err %.3e", t, eL);
-        E.abs_lse = fmax(E.abs_lse, eL);
+        int ev = check_k2(t, n, pi, m, &E);
+        cr_expect_eq(ev, 32 * 32, "case %d: %d nodes, expected the Gauss-Hermite tensor", t, ev);
     }
     cr_log_info("k=2 Gauss-Hermite: max abs err mass %.2e first %.2e lse %.2e; max rel mass %.2e cond mean %.2e",
                 E.abs_mass, E.abs_first, E.abs_lse, E.rel_mass, E.rel_cm);
