@@ -11,12 +11,17 @@
  *   static: the same line set every step;
  *   gem:    a gem trajectory (eta = 1) started at distance d, so the rule is
  *           rebuilt for lines that move, as in `ogem escape`.
- * Then the same for k = 2, n = 3 (nested rule) at a few geometries.
+ * Then the same for k = 2, n = 3 (nested rule) at a few geometries, and the
+ * workload of `ogem paper` panel (a) in d = 2: n = 5 (k = 2), a gem
+ * trajectory from mu_i ~ N(0, I) (seed 1), CPU microseconds per
+ * initialization-step over steps [0, 100) and [100, T] (T = 2000, or the
+ * second argument), and the node count at the end.
  *
  * Times are the thread's CPU time (CLOCK_THREAD_CPUTIME_ID), so a busy
  * machine does not inflate them; on an idle core wall time is the same.
  *
- * usage: bench_quad [CPU seconds per measurement, default 0.3]
+ * usage: bench_quad [CPU seconds per measurement, default 0.3] [T]
+ * (the k = 2, n = 5 trajectory alone when T is given: for valgrind)
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -25,6 +30,7 @@
 #include <time.h>
 
 #include "core/backend.h"
+#include "ogem/ogem.h"
 #include "quad/quad_rule.h"
 
 static double now(void)
@@ -112,10 +118,36 @@ static double step_us(ogem_backend *b, int k, int n, const double *a, const doub
     return 1e6 * (t1 - t0) / (double)reps;
 }
 
+/* Panel (a) in d = 2, n = 5: us per init-step over [0, 100) and [100, T]. */
+static void paper_trajectory(long T)
+{
+    enum { n = 5 };
+    ogem_backend *b = exact_backend(2);
+    double pi[n], m[2 * n], a[n], c[2 * n];
+    for (int i = 0; i < n; i++) pi[i] = 1.0 / n;
+    if (ogem_init_random(m, 0, 1, n, 2, NULL, 1.0, 1) != OGEM_OK) exit(1);
+    double t0 = now(), t1 = t0;
+    for (long t = 0; t < T; t++) {
+        if (t == 100) t1 = now();
+        gem_step(b, 2, n, pi, m);
+    }
+    double t2 = now();
+    lines_of(2, n, pi, m, a, c);
+    printf("\nk = 2, n = 5, gem from mu_i ~ N(0, I) (paper panel (a), d = 2):\n");
+    printf("  steps [0, 100): %.1f us/step; [100, %ld): %.1f us/step; %d nodes at the end\n",
+           1e6 * (t1 - t0) / 100.0, T, 1e6 * (t2 - t1) / (double)(T - 100), ogem_quad_rule(2, n, a, c, NULL, NULL, 0));
+    b->destroy(b);
+}
+
 int main(int argc, char **argv)
 {
     double secs = argc > 1 ? atof(argv[1]) : 0.3;
     if (!(secs > 0.0)) secs = 0.3;
+    if (argc > 2) {
+        long T = atol(argv[2]);
+        paper_trajectory(T > 100 ? T : 101);
+        return 0;
+    }
     ogem_backend *b1 = exact_backend(1), *b2 = exact_backend(2);
     const int cap = 1 << 20;
     double *nodes = malloc(sizeof(double) * 2 * (size_t)cap), *logw = malloc(sizeof(double) * (size_t)cap);
@@ -170,6 +202,7 @@ int main(int argc, char **argv)
     }
     b1->destroy(b1);
     b2->destroy(b2);
+    paper_trajectory(2000);
     free(nodes);
     free(logw);
     return 0;

@@ -101,7 +101,7 @@ typedef struct gpu_backend {
     gpu_buf part;           /* fused partials                                        */
     gpu_buf gS, gPsi, gLSE, gOUT, gRun, gM, gCmax, gLchunk, gLrun; /* GEMM path      */
     gpu_buf gLa, gLc;       /* GEMM path: lines of a padded last batch               */
-    gpu_buf qnodes, qw, qcnt, qscr; /* exact: rules of a batch of inits               */
+    gpu_buf qnodes, qw, qcnt, qscr; /* exact: rules of a batch, counts, builder tables */
     gpu_buf blas_ws;
 
     /* host staging */
@@ -191,9 +191,9 @@ ogem_status gpu_eval_gemm(gpu_backend *b, int R, int Ra, int n, int K, const voi
 
 /* ---- kernels_exact.cu ------------------------------------------------------ */
 /* Largest subspace dimension k of the exact estimator on the GPU (reported by
- * ogem_gpu_get_caps): rules are built into tables of OGEM_QUAD_MAX_POINTS
- * nodes, which hold every k = 1 rule but not the nested k = 2 ones. */
-#define OGEM_GPU_EXACT_MAX_K 1
+ * ogem_gpu_get_caps): the rules are counted first and built into buffers of
+ * the largest count (kernels_exact.cu), so k = 2 as on the CPU. */
+#define OGEM_GPU_EXACT_MAX_K 2
 /* Builds the rules of Ra inits (double lines lad/lcd, used dims kd) and
  * evaluates them with the fused kernel. bad_init receives the compact index
  * of an init whose rule could not be built (then OGEM_ERR_UNSUPPORTED). */

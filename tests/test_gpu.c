@@ -1007,4 +1007,9 @@ Test(gpu, exact_agrees_or_is_unsupported)
     /* k = 2: three components spanning a plane (a nested rule of ~16k nodes) */
     double w3[3] = {1.0 / 3, 1.0 / 3, 1.0 / 3}, mu3[3 * 3] = {0.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 2.0, 0.0};
     exact_vs_cpu(3, 3, w3, 1, mu3, 2, max_k);
+    /* k = 2, two inits in one batch: the nested rule and the Gauss-Hermite
+     * one (means within 1), whose buffers then hold the larger rule */
+    double mu3x2[2 * 3 * 3] = {0.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 2.0, 0.0,
+                               0.1, 0.0, 0.0, 0.6, 0.1, 0.0, 0.0, 0.5, 0.0};
+    exact_vs_cpu(3, 3, w3, 2, mu3x2, 2, max_k);
 }

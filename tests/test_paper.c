@@ -52,6 +52,13 @@ Test(paper, quick_reproduction, .timeout = 240)
         cr_assert(lf && lf->type == OGEM_JSON_NUMBER && df && df->type == OGEM_JSON_NUMBER);
         cr_expect(lf->number > -3.0 && lf->number < -1.0, "series %ld: loss slope %g not in (-3, -1)", j, lf->number);
         cr_expect(df->number < 0.0, "series %ld: distance slope %g not negative", j, df->number);
+        /* panel (a) in d = 2 (the k = 2 exact rule for n = 5, 10), with its own init counts */
+        const ogem_json *pa = ogem_json_get(s, "panel"), *dd = ogem_json_get(s, "d"), *ri = ogem_json_get(s, "inits");
+        cr_assert(pa && pa->type == OGEM_JSON_STRING && dd && ri);
+        if (strcmp(pa->text, "a") == 0) {
+            cr_expect_eq((int)dd->number, 2, "series %ld of panel a in d = %g", j, dd->number);
+            cr_expect(ri->number >= 1 && ri->number <= 32, "series %ld: %g inits", j, ri->number);
+        }
     }
     const ogem_json *esc = ogem_json_get(root, "escape");
     const ogem_json *er = ogem_json_get(ogem_json_get(esc, "radius"), "slope");

@@ -248,6 +248,17 @@ Test(quad_rule, k1_two_components_vs_gsl)
         }
     cr_log_info("k=1 n=2: max abs err mass %.2e first %.2e lse %.2e; max rel mass %.2e cond mean %.2e",
                 E.abs_mass, E.abs_first, E.abs_lse, E.rel_mass, E.rel_cm);
+    /* A finer scan where a review measured the rule's largest error (E[psi
+     * w] near separation 0.85): the same tolerances, logged separately. */
+    errs F = {0};
+    for (int wi = 0; wi < 4; wi++)
+        for (double d = 0.6; d <= 1.1 + 1e-9; d += 0.025) {
+            double pi[2] = {w0s[wi], 1.0 - w0s[wi]};
+            double m[2] = {wi == 3 ? 0.3 : 0.0, d};
+            check_k1(2, pi, m, 1e-12, 1e-10, &F);
+        }
+    cr_log_info("k=1 n=2, separations 0.6..1.1: max abs err mass %.2e first %.2e lse %.2e; max rel mass %.2e "
+                "cond mean %.2e", F.abs_mass, F.abs_first, F.abs_lse, F.rel_mass, F.rel_cm);
 }
 
 Test(quad_rule, k1_three_components_vs_gsl)
@@ -546,7 +557,7 @@ static double outer_f(double w1, void *pp)
 
 static double g2_log(int n, const double *a, const double *c, int i, double x, double y)
 {
-    double s[OGEM_QUAD_MAX_LINES];
+    double s[OGEM_QUAD_MAX_LINES] = {0};
     for (int j = 0; j < n; j++) s[j] = a[j] + c[2 * j] * x + c[2 * j + 1] * y;
     return s[i] - ogem_lse(s, n) - 0.5 * (x * x + y * y);
 }
@@ -599,6 +610,37 @@ static void ref2_moments(int n, const double *a, const double *c, double *logm, 
     *mlse = ref2_integral(&p, 0.0);
 }
 
+/* Compares the backend's k = 2 moments of n components (pi, 2-D means m)
+ * with ref2_moments: abs <= 1e-12, rel <= 1e-10. Returns the node count. */
+static int check_k2(int t, int n, const double *pi, const double *m, errs *E)
+{
+    double a[OGEM_QUAD_MAX_LINES], c[2 * OGEM_QUAD_MAX_LINES];
+    lines_from_means(n, 2, pi, m, a, c);
+    double lm[OGEM_QUAD_MAX_LINES], cm[2 * OGEM_QUAD_MAX_LINES], el, rl[OGEM_QUAD_MAX_LINES],
+        rc[2 * OGEM_QUAD_MAX_LINES], rel;
+    int ev = exact_moments(2, n, a, c, lm, cm, &el);
+    cr_assert_gt(ev, 0);
+    ref2_moments(n, a, c, rl, rc, &rel);
+    for (int i = 0; i < n; i++) {
+        double m0 = exp(lm[i]), r0 = exp(rl[i]);
+        double er = fabs(expm1(lm[i] - rl[i])), ea = fabs(m0 - r0);
+        cr_expect_leq(ea, 1e-12, "case %d i=%d: |E psi| err %.3e", t, i, ea);
+        cr_expect_leq(er, 1e-10, "case %d i=%d: rel E psi err %.3e (mass %.3e)", t, i, er, r0);
+        E->rel_mass = fmax(E->rel_mass, er); E->abs_mass = fmax(E->abs_mass, ea);
+        for (int d = 0; d < 2; d++) {
+            double ec = fabs(cm[2 * i + d] - rc[2 * i + d]) / (1.0 + fabs(rc[2 * i + d]));
+            double ef = fabs(m0 * cm[2 * i + d] - r0 * rc[2 * i + d]);
+            cr_expect_leq(ec, 1e-10, "case %d i=%d d=%d: cond mean err %.3e", t, i, d, ec);
+            cr_expect_leq(ef, 1e-12, "case %d i=%d d=%d: |E psi w| err %.3e", t, i, d, ef);
+            E->rel_cm = fmax(E->rel_cm, ec); E->abs_first = fmax(E->abs_first, ef);
+        }
+    }
+    double eL = fabs(el - rel);
+    cr_expect_leq(eL, 1e-12, "case %d: E lse err %.3e", t, eL);
+    E->abs_lse = fmax(E->abs_lse, eL);
+    return ev;
+}
+
 Test(quad_rule, k2_three_components_vs_reference, .timeout = 600)
 {
     /* pi_i, m_i (2-D) */
@@ -615,30 +657,9 @@ Test(quad_rule, k2_three_components_vs_reference, .timeout = 600)
     int nc = (int)(sizeof cases / sizeof cases[0]);
     errs E = {0};
     for (int t = 0; t < nc; t++) {
-        double pi[3], m[6], a[3], c[6];
+        double pi[3], m[6];
         for (int i = 0; i < 3; i++) { pi[i] = cases[t][3 * i]; m[2 * i] = cases[t][3 * i + 1]; m[2 * i + 1] = cases[t][3 * i + 2]; }
-        lines_from_means(3, 2, pi, m, a, c);
-        double lm[3], cm[6], el, rl[3], rc[6], rel;
-        int ev = exact_moments(2, 3, a, c, lm, cm, &el);
-        cr_assert_gt(ev, 0);
-        ref2_moments(3, a, c, rl, rc, &rel);
-        for (int i = 0; i < 3; i++) {
-            double m0 = exp(lm[i]), r0 = exp(rl[i]);
-            double er = fabs(expm1(lm[i] - rl[i])), ea = fabs(m0 - r0);
-            cr_expect_leq(ea, 1e-12, "case %d i=%d: |E psi| err %.3e", t, i, ea);
-            cr_expect_leq(er, 1e-10, "case %d i=%d: rel E psi err %.3e (mass %.3e)", t, i, er, r0);
-            E.rel_mass = fmax(E.rel_mass, er); E.abs_mass = fmax(E.abs_mass, ea);
-            for (int d = 0; d < 2; d++) {
-                double ec = fabs(cm[2 * i + d] - rc[2 * i + d]) / (1.0 + fabs(rc[2 * i + d]));
-                double ef = fabs(m0 * cm[2 * i + d] - r0 * rc[2 * i + d]);
-                cr_expect_leq(ec, 1e-10, "case %d i=%d d=%d: cond mean err %.3e", t, i, d, ec);
-                cr_expect_leq(ef, 1e-12, "case %d i=%d d=%d: |E psi w| err %.3e", t, i, d, ef);
-                E.rel_cm = fmax(E.rel_cm, ec); E.abs_first = fmax(E.abs_first, ef);
-            }
-        }
-        double eL = fabs(el - rel);
-        cr_expect_leq(eL, 1e-12, "case %d: E lse err %.3e", t, eL);
-        E.abs_lse = fmax(E.abs_lse, eL);
+        int ev = check_k2(t, 3, pi, m, &E);
         cr_log_info("k=2 case %d: %d nodes", t, ev);
     }
     cr_log_info("k=2 n=3: max abs err mass %.2e first %.2e lse %.2e; max rel mass %.2e cond mean %.2e",
@@ -677,4 +698,54 @@ Test(quad_rule, k2_far_component_is_finite)
     /* the far component's mass sits near its switch against component 0 */
     cr_expect_lt(fabs(cm[2] - 500.0), 0.05, "cond mean w1 %g", cm[2]);
     cr_expect_lt(fabs(cm[3]), 1.0, "cond mean w2 %g", cm[3]);
+}
+
+/* Nearly equal slopes (every |c_i - c_j| <= 1): the k = 2 rule is the
+ * 32 x 32 Gauss-Hermite tensor (quad_rule.h), held to the same tolerances as
+ * the nested rule above against the same GSL-based reference; the cases sit
+ * at the switch-over distance 1 (the worst for Gauss-Hermite), with uneven
+ * weights down to 1e-6 and n = 3 and 5. */
+Test(quad_rule, k2_gauss_hermite_vs_reference, .timeout = 600)
+{
+    static const double cases[][15] = {
+        /* n = 3: pi, m (2-D) per component; |m_i - m_j| <= 1 */
+        {1.0 / 3, 0, 0, 1.0 / 3, 1, 0, 1.0 / 3, 0.5, 0.866},
+        {0.7, 0.3, -0.2, 0.299999, -0.3, 0.6, 1e-6, 0.6, 0.4},
+        /* n = 5 */
+        {0.2, 0, 0, 0.2, 0.5, 0, 0.2, 0, 0.5, 0.2, -0.4, -0.3, 0.2, 0.2, -0.45},
+        {0.4, 1.5, 1.5, 0.3, 2.0, 1.5, 0.15, 1.5, 2.2, 0.1, 1.9, 2.1, 0.05, 1.4, 1.3},
+    };
+    static const int ns[] = {3, 3, 5, 5};
+    errs E = {0};
+    for (int t = 0; t < 4; t++) {
+        const int n = ns[t];
+        double pi[5], m[10];
+        for (int i = 0; i < n; i++) { pi[i] = cases[t][3 * i]; m[2 * i] = cases[t][3 * i + 1]; m[2 * i + 1] = cases[t][3 * i + 2]; }
+        int ev = check_k2(t, n, pi, m, &E);
+        cr_expect_eq(ev, 32 * 32, "case %d: %d nodes, expected the Gauss-Hermite tensor", t, ev);
+    }
+    cr_log_info("k=2 Gauss-Hermite: max abs err mass %.2e first %.2e lse %.2e; max rel mass %.2e cond mean %.2e",
+                E.abs_mass, E.abs_first, E.abs_lse, E.rel_mass, E.rel_cm);
+}
+
+/* The switch-over: slopes 1 apart get the Gauss-Hermite tensor, 1 + 1e-13
+ * the nested Gauss-Legendre rule, and the two agree to 5e-13 there (the
+ * means differ by 1e-13, which moves the moments by about as much; each
+ * rule's own error is below 3e-14 by the tests above). */
+Test(quad_rule, k2_gauss_hermite_switch_over)
+{
+    double pi[3] = {0.5, 0.3, 0.2}, lm[2][3], cm[2][6], el[2];
+    for (int s = 0; s < 2; s++) {
+        double d = s ? 1.0 + 1e-13 : 1.0;
+        double m[6] = {0.0, 0.0, d, 0.0, 0.5 * d, 0.5 * d}, a[3], c[6];
+        lines_from_means(3, 2, pi, m, a, c);
+        int ev = exact_moments(2, 3, a, c, lm[s], cm[s], &el[s]);
+        if (s) cr_assert_gt(ev, 32 * 32, "nested rule expected above the switch-over (%d nodes)", ev);
+        else cr_assert_eq(ev, 32 * 32, "Gauss-Hermite tensor expected at the switch-over (%d nodes)", ev);
+    }
+    for (int i = 0; i < 3; i++) {
+        cr_expect_float_eq(lm[0][i], lm[1][i], 5e-13, "log mass %d: %.17g vs %.17g", i, lm[0][i], lm[1][i]);
+        for (int d = 0; d < 2; d++) cr_expect_float_eq(cm[0][2 * i + d], cm[1][2 * i + d], 5e-13);
+    }
+    cr_expect_float_eq(el[0], el[1], 5e-13);
 }

@@ -135,7 +135,7 @@ def main():
     except ImportError:
         return 3   # the caller (ogem paper) explains the missing figures
     notes = summary.get("notes", {})
-    plot_convergence(plt, conv, "a", "(a) over-parameterized gradient EM converges sublinearly (equal weights)",
+    plot_convergence(plt, conv, "a", "(a) over-parameterized gradient EM converges sublinearly (equal weights, d = 2)",
                      os.path.join(d, "fig_convergence.png"), notes.get("a", ""))
     plot_convergence(plt, conv, "b", "(b) uneven mixing weights slow convergence (n = 5)",
                      os.path.join(d, "fig_weights.png"), notes.get("b", ""))

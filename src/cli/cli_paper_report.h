@@ -33,7 +33,11 @@ typedef struct cli_paper_series {
     const char *name;
     int n, d;
     const char *weights_text;   /* a --weights spec                      */
+    int inits_div;              /* runs plan.conv_inits / inits_div inits */
 } cli_paper_series;
+
+/* The initializations series s runs under plan (at least 1). */
+int cli_paper_series_inits(const cli_paper_plan *plan, const cli_paper_series *s);
 
 /* Its results: q1, median, q3 of the loss and of max_dist over the inits at
  * each logged step, and log-log fits of the medians. */
