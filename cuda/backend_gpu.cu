@@ -191,7 +191,10 @@ static ogem_status gpu_eval(ogem_backend *ob, const ogem_lines *L, ogem_moments 
     const int flt = b->prec == OGEM_PREC_FLOAT;
     const size_t tsize = flt ? sizeof(float) : sizeof(double);
     const size_t na = (size_t)Ra * n, nc = (size_t)Ra * n * K;
-    const int need_d = exact && flt; /* exact builds its rules from double lines */
+    /* double lines in float mode: the fused kernels take the biases in double
+     * (a far component's a_i has no float digits to spare), exact builds its
+     * rules from double lines */
+    const int need_d = flt;
     size_t hbytes = (na + nc) * tsize + (need_d ? (na + nc) * sizeof(double) : 0) + sizeof(int) * (size_t)Ra + 64;
     char *h = (char *)host_reserve(&b->h_lines, &b->h_lines_bytes, hbytes);
     if (!h) return host_nomem(b);
@@ -205,19 +208,21 @@ static ogem_status gpu_eval(ogem_backend *ob, const ogem_lines *L, ogem_moments 
     GPU_TRY_CUDA(b, cudaMemcpyAsync(b->lc.p, hc, nc * tsize, cudaMemcpyHostToDevice, b->stream));
     const double *lad = (const double *)b->la.p, *lcd = (const double *)b->lc.p;
     int *kd_dev = NULL;
-    if (exact) {
-        char *hp = h + (na + nc) * tsize;
-        if (need_d) {
-            GPU_TRY(gpu_buf_reserve(b, &b->lad, na * sizeof(double), "lines"));
+    char *hp = h + (((na + nc) * tsize + 7) & ~(size_t)7); /* doubles after floats: 8-byte aligned */
+    if (need_d) {
+        double *hda = (double *)hp, *hdc = hda + na;
+        stage_lines<double>(L, map, Ra, hda, hdc);
+        GPU_TRY(gpu_buf_reserve(b, &b->lad, na * sizeof(double), "lines"));
+        GPU_TRY_CUDA(b, cudaMemcpyAsync(b->lad.p, hda, na * sizeof(double), cudaMemcpyHostToDevice, b->stream));
+        lad = (const double *)b->lad.p;
+        if (exact) {
             GPU_TRY(gpu_buf_reserve(b, &b->lcd, nc * sizeof(double), "lines"));
-            double *hda = (double *)hp, *hdc = hda + na;
-            stage_lines<double>(L, map, Ra, hda, hdc);
-            GPU_TRY_CUDA(b, cudaMemcpyAsync(b->lad.p, hda, na * sizeof(double), cudaMemcpyHostToDevice, b->stream));
             GPU_TRY_CUDA(b, cudaMemcpyAsync(b->lcd.p, hdc, nc * sizeof(double), cudaMemcpyHostToDevice, b->stream));
-            lad = (const double *)b->lad.p;
             lcd = (const double *)b->lcd.p;
-            hp += (na + nc) * sizeof(double);
         }
+        hp += (na + nc) * sizeof(double);
+    }
+    if (exact) {
         int *hk = (int *)hp;
         for (int q = 0; q < Ra; q++) hk[q] = L->k ? L->k[map[q]] : K;
         GPU_TRY(gpu_buf_reserve(b, &b->kd, sizeof(int) * (size_t)Ra, "subspace dims"));
@@ -232,7 +237,7 @@ static ogem_status gpu_eval(ogem_backend *ob, const ogem_lines *L, ogem_moments 
     ogem_status st;
     if (exact) {
         int bad = -1;
-        st = gpu_eval_exact(b, Ra, n, K, lad, lcd, kd_dev, b->la.p, b->lc.p, lm, cm, lse, &bad);
+        st = gpu_eval_exact(b, Ra, n, K, lad, lcd, kd_dev, b->lc.p, lm, cm, lse, &bad);
         if (st == OGEM_ERR_UNSUPPORTED && bad >= 0)
             snprintf(b->base.err, sizeof b->base.err,
                      "estimator: exact quadrature cannot handle initialization %d (its means span more than 2 "
@@ -241,6 +246,8 @@ static ogem_status gpu_eval(ogem_backend *ob, const ogem_lines *L, ogem_moments 
                      map[bad]);
     } else if (path[0] == 'g') {
         st = gpu_eval_gemm(b, Ra, n, K, b->la.p, b->lc.p, lm, cm, lse);
+    } else if (!b->block_only && gpu_stationary_supported(b, n, K)) {
+        st = gpu_eval_stationary(b, Ra, n, K, lad, b->lc.p, lm, cm, lse);
     } else {
         fused_points pts;
         pts.P = (const double *)b->pts.p;
@@ -251,7 +258,7 @@ static ogem_status gpu_eval(ogem_backend *ob, const ogem_lines *L, ogem_moments 
         pts.w_init_stride = 0;
         pts.counts = NULL;
         pts.npts = b->N;
-        st = gpu_eval_fused(b, Ra, n, K, b->la.p, b->lc.p, &pts, lm, cm, lse);
+        st = gpu_eval_fused(b, Ra, n, K, lad, b->lc.p, &pts, lm, cm, lse);
     }
     if (st) {
         cudaStreamSynchronize(b->stream);
@@ -493,6 +500,21 @@ extern "C" ogem_status ogem_backend_gpu_copy_points(ogem_backend *ob, double *ou
         for (int k = 0; k < b->K; k++) out[(size_t)j * b->K + k] = tmp[(size_t)k * b->N + j];
     free(tmp);
     return OGEM_OK;
+}
+
+extern "C" ogem_status ogem_backend_gpu_set_block_only(ogem_backend *ob, int block_only)
+{
+    if (!is_gpu_backend(ob)) return OGEM_ERR_INVALID;
+    ((gpu_backend *)ob)->block_only = block_only != 0;
+    return OGEM_OK;
+}
+
+extern "C" const char *ogem_backend_gpu_fused_kernel(const ogem_backend *ob, int n, int K)
+{
+    if (!is_gpu_backend(ob)) return NULL;
+    const gpu_backend *b = (const gpu_backend *)ob;
+    if (!b->block_only && gpu_stationary_supported(b, n, K)) return "stationary";
+    return gpu_fused_supported(b, n, K, NULL, 0) ? "block" : NULL;
 }
 
 extern "C" long ogem_backend_gpu_point_count(const ogem_backend *ob)
