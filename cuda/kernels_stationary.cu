@@ -87,9 +87,9 @@ template <typename T> struct st_args {
 
 /* Copies tile points [base, base + cnt) into buf (row j at buf + j * ks). */
 template <typename T>
-__device__ __forceinline__ void st_load_tile(const st_args<T> &A, T *buf, long base, int cnt)
+__device__ __forceinline__ void st_load_tile(const st_args<T> &A, T *buf, long base, int cnt, int t)
 {
-    for (int q = threadIdx.x; q < TILE * A.K; q += BT) {
+    for (int q = t; q < TILE * A.K; q += BT) {
         const int k = q / TILE, j = q % TILE;   /* consecutive threads: consecutive points (coalesced) */
         if (j < cnt) __pipeline_memcpy_async(buf + (size_t)j * A.ks + k, A.P + (size_t)k * A.ld + base + j, sizeof(T));
     }
@@ -128,7 +128,7 @@ __global__ void __launch_bounds__(OGEM_STAT_THREADS) stationary_kernel(st_args<T
     double lse_acc = 0.0;
 
     const long ntile = (j1 - j0 + TILE - 1) / TILE;
-    if (ntile > 0) st_load_tile(A, tiles, j0, (int)(j1 - j0 < TILE ? j1 - j0 : TILE));
+    if (ntile > 0) st_load_tile(A, tiles, j0, (int)(j1 - j0 < TILE ? j1 - j0 : TILE), t);
     for (long q = 0; q < ntile; q++) {
         const long base = j0 + q * TILE;
         const int cnt = (int)(j1 - base < TILE ? j1 - base : TILE);
@@ -137,7 +137,8 @@ __global__ void __launch_bounds__(OGEM_STAT_THREADS) stationary_kernel(st_args<T
         __syncthreads(); /* tile q is in; everyone is done with the other buffer (tile q - 1) */
         if (q + 1 < ntile) {
             const long nb = base + TILE;
-            st_load_tile(A, tiles + (size_t)((q + 1) & 1) * TILE * A.ks, nb, (int)(j1 - nb < TILE ? j1 - nb : TILE));
+            st_load_tile(A, tiles + (size_t)((q + 1) & 1) * TILE * A.ks, nb, (int)(j1 - nb < TILE ? j1 - nb : TILE),
+                         t);
         }
         if (!live) continue;
         for (int j = 0; j < cnt; j++) {
@@ -186,22 +187,20 @@ __global__ void __launch_bounds__(OGEM_STAT_THREADS) stationary_kernel(st_args<T
                 for (int i = 0; i < N; i++) sp[i][k] = fma(w[i], p[k], sp[i][k]);
             }
         }
-        /* flush the tile's sums (scale m_i, base 2) into the double sums (scale M_i) */
+        /* flush the tile's sums (scale m_i, base 2) into the double sums (scale
+         * M_i): one merge per component, so one exp per component and tile */
 #pragma unroll
         for (int i = 0; i < N; i++) {
             const double mb = ogem_lsum_empty(m[i]) ? OGEM_LOG_ZERO : m[i] * ST_LN2;
-            double *Di = D + (size_t)i * (K + 1) * BT + t;
+            double v[KM + 1];
 #pragma unroll
             for (int k = 0; k < KM; k++) {
-                if (k >= K) break;
-                const double v = (double)sp[i][k];
-                ogem_lsum_merge(M[i], Di + (size_t)k * BT, 0, mb, &v, 0, 1);
+                v[k] = (double)sp[i][k];
                 sp[i][k] = (T)0;
             }
-            const double v = (double)sw[i];
-            ogem_lsum_merge(M[i], Di + (size_t)K * BT, 0, mb, &v, 0, 1);
+            v[K] = (double)sw[i];
             sw[i] = (T)0;
-            M[i] = ogem_lsum_scale(M[i], mb);
+            M[i] = ogem_lsum_merge(M[i], D + (size_t)i * (K + 1) * BT + t, BT, mb, v, 1, K + 1);
         }
     }
     if (!live) return;
