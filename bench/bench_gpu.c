@@ -11,8 +11,13 @@
  *                             compute-sanitizer (no timing)
  *   bench_gpu --only NAME     one row of the table (see the names printed)
  *
+ * The fused path runs the stationary kernel where it has a version for the
+ * shape (n (d + 1) <= 64 in float, <= 32 in double) and the block kernel
+ * otherwise; the "-block" rows force the block kernel on the same shapes, so
+ * that the two designs are timed side by side (the KERNEL column).
+ *
  * Every row prints a machine-readable line
- *   RESULT,ogem,NAME,PREC,PATH,n,d,R,N,sec_per_step,sci_per_s,pct_fp32_peak
+ *   RESULT,ogem,NAME,PREC,PATH,n,d,R,N,sec_per_step,sci_per_s,pct_fp32_peak,KERNEL
  * that bench/gpu_check.sh collects next to bench/torch_step.py's lines.
  * Built in every configuration; without CUDA it says so and exits 0.
  */
@@ -33,6 +38,7 @@ typedef struct row {
     const char *name;
     ogem_precision prec;
     ogem_gpu_path path;
+    int block_only; /* fused path: the block kernel even where the stationary one fits */
     int n, d, R;
     long N;
 } row;
@@ -40,13 +46,16 @@ typedef struct row {
 /* The issue's sizes: n = 5, d = 10, R = 1024, N = 65536 (float and double),
  * and d = 256 at the same n, R, N on both paths. */
 static const row TABLE[] = {
-    {"small-float", OGEM_PREC_FLOAT, OGEM_PATH_AUTO, 5, 10, 1024, 65536},
-    {"small-double", OGEM_PREC_DOUBLE, OGEM_PATH_AUTO, 5, 10, 1024, 65536},
-    {"small-float-gemm", OGEM_PREC_FLOAT, OGEM_PATH_GEMM, 5, 10, 1024, 65536},
-    {"d256-float-fused", OGEM_PREC_FLOAT, OGEM_PATH_FUSED, 5, 256, 1024, 65536},
-    {"d256-float-gemm", OGEM_PREC_FLOAT, OGEM_PATH_GEMM, 5, 256, 1024, 65536},
-    {"d256-double-fused", OGEM_PREC_DOUBLE, OGEM_PATH_FUSED, 5, 256, 1024, 65536},
-    {"d256-double-gemm", OGEM_PREC_DOUBLE, OGEM_PATH_GEMM, 5, 256, 1024, 65536},
+    {"small-float", OGEM_PREC_FLOAT, OGEM_PATH_AUTO, 0, 5, 10, 1024, 65536},
+    {"small-float-block", OGEM_PREC_FLOAT, OGEM_PATH_FUSED, 1, 5, 10, 1024, 65536},
+    {"small-double", OGEM_PREC_DOUBLE, OGEM_PATH_AUTO, 0, 5, 10, 1024, 65536},
+    {"small-float-gemm", OGEM_PREC_FLOAT, OGEM_PATH_GEMM, 0, 5, 10, 1024, 65536},
+    {"d5-double", OGEM_PREC_DOUBLE, OGEM_PATH_AUTO, 0, 5, 5, 1024, 65536},
+    {"d5-double-block", OGEM_PREC_DOUBLE, OGEM_PATH_FUSED, 1, 5, 5, 1024, 65536},
+    {"d256-float-fused", OGEM_PREC_FLOAT, OGEM_PATH_FUSED, 0, 5, 256, 1024, 65536},
+    {"d256-float-gemm", OGEM_PREC_FLOAT, OGEM_PATH_GEMM, 0, 5, 256, 1024, 65536},
+    {"d256-double-fused", OGEM_PREC_DOUBLE, OGEM_PATH_FUSED, 0, 5, 256, 1024, 65536},
+    {"d256-double-gemm", OGEM_PREC_DOUBLE, OGEM_PATH_GEMM, 0, 5, 256, 1024, 65536},
 };
 
 static double now(void)
@@ -83,6 +92,8 @@ static int run_row(const row *w, double min_seconds, int min_steps, double peak)
         printf("%-18s  cannot create the GPU backend: %s\n", w->name, msg);
         return 1;
     }
+    ogem_backend_gpu_set_block_only(b, w->block_only);
+    const char *kernel = ogem_backend_gpu_fused_kernel(b, w->n, w->d);
     const size_t Rn = (size_t)w->R * w->n;
     double *a = malloc(sizeof(double) * Rn), *c = malloc(sizeof(double) * Rn * w->d);
     double *lm = malloc(sizeof(double) * Rn), *cm = malloc(sizeof(double) * Rn * w->d);
@@ -119,13 +130,14 @@ static int run_row(const row *w, double min_seconds, int min_steps, double peak)
             ogem_solver_info info;
             memset(&info, 0, sizeof info);
             b->info(b, &info);
-            printf("%-18s  %-6s %-5s n=%-2d d=%-4d R=%-5d N=%-6ld  %9.3f ms/step (draw %.3f)  %9.3e SCI/s  "
+            const char *kname = strcmp(info.gpu_path, "fused") == 0 && kernel ? kernel : "-";
+            printf("%-18s  %-6s %-5s %-10s n=%-2d d=%-4d R=%-5d N=%-6ld  %9.3f ms/step (draw %.3f)  %9.3e SCI/s  "
                    "%5.1f%% FP32 peak  peak mem %.1f MiB\n",
-                   w->name, w->prec == OGEM_PREC_FLOAT ? "float" : "double", info.gpu_path, w->n, w->d, w->R, w->N,
-                   1e3 * sec, 1e3 * tp / steps, sci, pct, info.peak_device_bytes / 1048576.0);
-            printf("RESULT,ogem,%s,%s,%s,%d,%d,%d,%ld,%.6e,%.6e,%.2f\n", w->name,
+                   w->name, w->prec == OGEM_PREC_FLOAT ? "float" : "double", info.gpu_path, kname, w->n, w->d, w->R,
+                   w->N, 1e3 * sec, 1e3 * tp / steps, sci, pct, info.peak_device_bytes / 1048576.0);
+            printf("RESULT,ogem,%s,%s,%s,%d,%d,%d,%ld,%.6e,%.6e,%.2f,%s\n", w->name,
                    w->prec == OGEM_PREC_FLOAT ? "float" : "double", info.gpu_path, w->n, w->d, w->R, w->N, sec, sci,
-                   pct);
+                   pct, kname);
         }
     }
     fflush(stdout);
@@ -151,9 +163,10 @@ static int sanitize_runs(void)
     const ogem_estimator ests[] = {OGEM_EST_MC, OGEM_EST_FIXED, OGEM_EST_DATA, OGEM_EST_QMC};
     for (int e = 0; e < 4; e++)
         for (int prec = 0; prec < 2; prec++)
-            for (int path = 1; path <= 2; path++) {
+            for (int path = 1; path <= 3; path++) { /* fused (stationary), gemm, fused (block kernel) */
                 ogem_point_spec sp = {.kind = ests[e], .N = N, .K = K, .seed = 9, .data = data,
-                                      .precision = (ogem_precision)prec, .gpu_path = (ogem_gpu_path)path, .threads = 1};
+                                      .precision = (ogem_precision)prec,
+                                      .gpu_path = path == 2 ? OGEM_PATH_GEMM : OGEM_PATH_FUSED, .threads = 1};
                 ogem_backend *b = NULL;
                 char msg[256];
                 if (ogem_backend_gpu_create(&b, &sp, msg, sizeof msg)) {
@@ -161,6 +174,7 @@ static int sanitize_runs(void)
                     fails++;
                     continue;
                 }
+                ogem_backend_gpu_set_block_only(b, path == 3);
                 ogem_lines L = {.R = R, .n = n, .K = K, .a = a, .c = c, .k = NULL, .active = act};
                 ogem_moments mo = {.log_mass = lm, .cond_mean = cm, .mean_lse = lse};
                 for (long t = 0; t < 2; t++)

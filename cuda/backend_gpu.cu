@@ -261,7 +261,10 @@ static ogem_status gpu_eval(ogem_backend *ob, const ogem_lines *L, ogem_moments 
     const int flt = b->prec == OGEM_PREC_FLOAT;
     const size_t tsize = flt ? sizeof(float) : sizeof(double);
     const size_t na = ogem_size_mul(ogem_count(Ra), ogem_count(n)), nc = ogem_size_mul(na, ogem_count(K));
-    const int need_d = exact && flt; /* exact builds its rules from double lines */
+    /* double lines in float mode: the fused kernels take the biases in double
+     * (a far component's a_i has no float digits to spare), exact builds its
+     * rules from double lines */
+    const int need_d = flt;
     /* the staging block: lines in the compute type, [lines in double], [dims] */
     size_t hbytes = 0, off_ad = 0, off_cd = 0, off_k = 0;
     const size_t off_a = stage_slot(&hbytes, ogem_size_mul(na, tsize));
@@ -289,17 +292,19 @@ static ogem_status gpu_eval(ogem_backend *ob, const ogem_lines *L, ogem_moments 
     GPU_TRY_CUDA(b, cudaMemcpyAsync(b->lc.p, hc, nc * tsize, cudaMemcpyHostToDevice, b->stream));
     const double *lad = (const double *)b->la.p, *lcd = (const double *)b->lc.p;
     int *kd_dev = NULL;
-    if (exact) {
-        if (need_d) {
-            GPU_TRY(gpu_buf_reserve(b, &b->lad, na * sizeof(double), "lines"));
+    if (need_d) {
+        double *hda = (double *)(h + off_ad), *hdc = (double *)(h + off_cd);
+        stage_lines<double>(L, map, Ra, hda, hdc);
+        GPU_TRY(gpu_buf_reserve(b, &b->lad, na * sizeof(double), "lines"));
+        GPU_TRY_CUDA(b, cudaMemcpyAsync(b->lad.p, hda, na * sizeof(double), cudaMemcpyHostToDevice, b->stream));
+        lad = (const double *)b->lad.p;
+        if (exact) {
             GPU_TRY(gpu_buf_reserve(b, &b->lcd, nc * sizeof(double), "lines"));
-            double *hda = (double *)(h + off_ad), *hdc = (double *)(h + off_cd);
-            stage_lines<double>(L, map, Ra, hda, hdc);
-            GPU_TRY_CUDA(b, cudaMemcpyAsync(b->lad.p, hda, na * sizeof(double), cudaMemcpyHostToDevice, b->stream));
             GPU_TRY_CUDA(b, cudaMemcpyAsync(b->lcd.p, hdc, nc * sizeof(double), cudaMemcpyHostToDevice, b->stream));
-            lad = (const double *)b->lad.p;
             lcd = (const double *)b->lcd.p;
         }
+    }
+    if (exact) {
         int *hk = (int *)(h + off_k);
         for (int q = 0; q < Ra; q++) hk[q] = L->k ? L->k[map[q]] : K;
         GPU_TRY(gpu_buf_reserve(b, &b->kd, sizeof(int) * (size_t)Ra, "subspace dims"));
@@ -313,7 +318,7 @@ static ogem_status gpu_eval(ogem_backend *ob, const ogem_lines *L, ogem_moments 
     ogem_status st;
     if (exact) {
         int bad = -1;
-        st = gpu_eval_exact(b, Ra, n, K, lad, lcd, kd_dev, b->la.p, b->lc.p, lm, cm, lse, &bad);
+        st = gpu_eval_exact(b, Ra, n, K, lad, lcd, kd_dev, b->lc.p, lm, cm, lse, &bad);
         if (st == OGEM_ERR_UNSUPPORTED && bad >= 0) {
             /* the CPU backend's decision (core/exact_failure.c): a diverged
              * iteration is NUMERIC on both, whatever rule failed */
@@ -323,6 +328,8 @@ static ogem_status gpu_eval(ogem_backend *ob, const ogem_lines *L, ogem_moments 
         }
     } else if (path[0] == 'g') {
         st = gpu_eval_gemm(b, R, Ra, n, K, b->la.p, b->lc.p, lm, cm, lse);
+    } else if (!b->block_only && gpu_stationary_supported(b, n, K)) {
+        st = gpu_eval_stationary(b, Ra, n, K, lad, b->lc.p, lm, cm, lse);
     } else {
         fused_points pts;
         pts.P = (const double *)b->pts.p;
@@ -333,7 +340,7 @@ static ogem_status gpu_eval(ogem_backend *ob, const ogem_lines *L, ogem_moments 
         pts.w_init_stride = 0;
         pts.counts = NULL;
         pts.npts = b->N;
-        st = gpu_eval_fused(b, Ra, n, K, b->la.p, b->lc.p, &pts, lm, cm, lse);
+        st = gpu_eval_fused(b, Ra, n, K, lad, b->lc.p, &pts, lm, cm, lse);
     }
     if (st) {
         cudaStreamSynchronize(b->stream);
@@ -549,6 +556,21 @@ extern "C" ogem_status ogem_backend_gpu_copy_points(ogem_backend *ob, double *ou
         for (int k = 0; k < b->K; k++) out[(size_t)j * b->K + k] = tmp[(size_t)k * b->N + j];
     free(tmp);
     return OGEM_OK;
+}
+
+extern "C" ogem_status ogem_backend_gpu_set_block_only(ogem_backend *ob, int block_only)
+{
+    if (!is_gpu_backend(ob)) return OGEM_ERR_INVALID;
+    ((gpu_backend *)ob)->block_only = block_only != 0;
+    return OGEM_OK;
+}
+
+extern "C" const char *ogem_backend_gpu_fused_kernel(const ogem_backend *ob, int n, int K)
+{
+    if (!is_gpu_backend(ob)) return NULL;
+    const gpu_backend *b = (const gpu_backend *)ob;
+    if (!b->block_only && gpu_stationary_supported(b, n, K)) return "stationary";
+    return gpu_fused_supported(b, n, K, NULL, 0) ? "block" : NULL;
 }
 
 extern "C" long ogem_backend_gpu_point_count(const ogem_backend *ob)

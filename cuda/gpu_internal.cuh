@@ -7,7 +7,9 @@
  *   backend_gpu.cu     the ogem_backend object: create, prepare, eval, info
  *   gpu_info.cu        ogem_gpu_count, ogem_gpu_get_caps, peak FLOP/s
  *   kernels_points.cu  point sets: antithetic normals, qmc shifts, layouts
- *   kernels_fused.cu   the fused responsibility + reduction kernel, its merge
+ *   kernels_stationary.cu  the init-stationary fused kernel (small n and K)
+ *   kernels_fused.cu   the block fused kernel (every other shape, exact rules),
+ *                      and the merge of fused chunk partials both kernels use
  *   kernels_gemm.cu    the cuBLAS path: GEMM, softmax, column scale, GEMM, merge
  *   kernels_exact.cu   per-initialization quadrature rules (exact estimator)
  *
@@ -43,6 +45,13 @@ extern "C" {
 #define OGEM_FUSED_THREADS 128
 /* The fused kernel keeps the n scores of a point in registers: n <= this. */
 #define OGEM_FUSED_MAX_N 32
+/* Stationary kernel: initializations (threads) per block, points per shared
+ * tile (and per float partial sum), and its register budget: n (K + 1)
+ * partial sums at most (float; double takes two registers per value). */
+#define OGEM_STAT_THREADS 64
+#define OGEM_STAT_TILE 64
+#define OGEM_STAT_SLOTS 64
+#define OGEM_STAT_SLOTS_D 32
 /* Auto path: the cuBLAS path from this many point dimensions on. */
 #define OGEM_GEMM_MIN_K 64
 /* At most this many point chunks per initialization (fused partials). */
@@ -73,6 +82,7 @@ typedef struct gpu_backend {
     ogem_precision prec;
     ogem_gpu_path path_req;
     const char *last_path;  /* path of the last eval ("fused"/"gemm")                */
+    int block_only;         /* fused path: never the stationary kernel (benchmarks)   */
 
     cudaStream_t stream;
     cublasHandle_t blas;    /* created on first use of the GEMM path                 */
@@ -176,12 +186,26 @@ typedef struct fused_points {
     long npts;          /* points (or the largest count)                        */
 } fused_points;
 
-/* Whether the fused kernel can run n components in K dims (shared memory). */
+/* Whether the block kernel can run n components in K dims (shared memory). */
 int gpu_fused_supported(const gpu_backend *b, int n, int K, char *why, size_t len);
-/* Evaluates RB inits (lines la/lc: T = float or double per b->prec, compact,
- * rb-major) over pts; writes lm[RB*n], cm[RB*n*K], lse[RB] on the device. */
-ogem_status gpu_eval_fused(gpu_backend *b, int RB, int n, int K, const void *la, const void *lc,
+/* Evaluates RB inits (biases ad in double, coefficients lc in T = float or
+ * double per b->prec; compact, rb-major) over pts with the block kernel;
+ * writes lm[RB*n], cm[RB*n*K], lse[RB] on the device. */
+ogem_status gpu_eval_fused(gpu_backend *b, int RB, int n, int K, const double *ad, const void *lc,
                            const fused_points *pts, double *lm, double *cm, double *lse);
+/* Merges chunk partials (per init nch chunks of pstride doubles: scales[n] |
+ * sums[n*(K+1)] | sum of w lse | sum of w) in increasing chunk order. */
+ogem_status gpu_fused_merge(gpu_backend *b, const double *part, int nch, int pstride, int RB, int n, int K,
+                            double *lm, double *cm, double *lse);
+
+/* ---- kernels_stationary.cu ------------------------------------------------- */
+/* Whether the stationary kernel has a version for n components in K dims
+ * (shared point sets only: not the exact estimator). */
+int gpu_stationary_supported(const gpu_backend *b, int n, int K);
+/* Evaluates Ra inits over the backend's shared points (ad: biases in double,
+ * lc: coefficients in T); outputs as gpu_eval_fused. */
+ogem_status gpu_eval_stationary(gpu_backend *b, int Ra, int n, int K, const double *ad, const void *lc, double *lm,
+                                double *cm, double *lse);
 
 /* ---- kernels_gemm.cu ------------------------------------------------------- */
 /* Ra active inits (compact lines la/lc) out of R: batches depend on R, never
@@ -195,10 +219,10 @@ ogem_status gpu_eval_gemm(gpu_backend *b, int R, int Ra, int n, int K, const voi
  * the largest count (kernels_exact.cu), so k = 2 as on the CPU. */
 #define OGEM_GPU_EXACT_MAX_K 2
 /* Builds the rules of Ra inits (double lines lad/lcd, used dims kd) and
- * evaluates them with the fused kernel. bad_init receives the compact index
- * of an init whose rule could not be built (then OGEM_ERR_UNSUPPORTED). */
+ * evaluates them with the block fused kernel (biases lad, coefficients lc in
+ * T). bad_init receives the compact index of an init whose rule could not be
+ * built (then OGEM_ERR_UNSUPPORTED). */
 ogem_status gpu_eval_exact(gpu_backend *b, int Ra, int n, int K, const double *lad, const double *lcd,
-                           const int *kd, const void *la, const void *lc, double *lm, double *cm, double *lse,
-                           int *bad_init);
+                           const int *kd, const void *lc, double *lm, double *cm, double *lse, int *bad_init);
 
 #endif /* OGEM_GPU_INTERNAL_CUH */

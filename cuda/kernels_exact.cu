@@ -84,7 +84,7 @@ static ogem_status quad_pass(gpu_backend *b, int b0, int cnt, int n, int K, cons
 }
 
 ogem_status gpu_eval_exact(gpu_backend *b, int Ra, int n, int K, const double *lad, const double *lcd, const int *kd,
-                           const void *la, const void *lc, double *lm, double *cm, double *lse, int *bad_init)
+                           const void *lc, double *lm, double *cm, double *lse, int *bad_init)
 {
     *bad_init = -1;
     size_t capT = QUAD_TABLE_BUDGET / sizeof(ogem_qtables);
@@ -141,8 +141,8 @@ ogem_status gpu_eval_exact(gpu_backend *b, int Ra, int n, int K, const double *l
         pts.w_init_stride = cap;
         pts.counts = (const int *)b->qcnt.p + b0;
         pts.npts = cap;   /* chunking from the capacity: independent of the batch */
-        st = gpu_eval_fused(b, cnt, n, K, (const char *)la + (size_t)b0 * n * tsize,
-                            (const char *)lc + (size_t)b0 * n * K * tsize, &pts, lm + (size_t)b0 * n,
+        st = gpu_eval_fused(b, cnt, n, K, lad + (size_t)b0 * n, (const char *)lc + (size_t)b0 * n * K * tsize, &pts,
+                            lm + (size_t)b0 * n,
                             cm + (size_t)b0 * n * K, lse + b0);
     }
     return st;

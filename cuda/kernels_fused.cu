@@ -1,17 +1,23 @@
 /*
- * kernels_fused.cu - the fused path: one kernel computes, for one
+ * kernels_fused.cu - the block fused kernel: one block computes, for one
  * initialization and one chunk of points, the scores, the log-sum-exp, the log
  * responsibilities and the per-component sums, without writing any per-point
  * value to global memory; a second kernel merges the chunk partials of each
- * initialization in a fixed order.
+ * initialization in a fixed order (also for kernels_stationary.cu, the hot
+ * path for small shapes; this kernel takes every other shape up to
+ * OGEM_FUSED_MAX_N components and the exact estimator's per-init rules).
  *
  * Block (init rb, chunk ch), OGEM_FUSED_THREADS threads, tiles of TP points:
  *   A  thread t <-> point t of the tile: p from global (coalesced, SoA), kept in
- *      a shared row; scores s_i = a_i + <c_i, p> in registers (T = float or
- *      double); lse; log psi_i (+ log w_j for quadrature rules) to shared.
- *   B  per component, the tile maximum of log psi (warp reductions; max is
- *      exact, so order does not matter).
- *   C  w_ij = exp(log psi_ij - tilemax_i), in place.
+ *      a shared row; dots t_i = <c_i, p> accumulated from 0 in registers (T =
+ *      float or double); lse of s_i = a_i + t_i; l_i = t_i - lse (+ log w_j
+ *      for quadrature rules) to shared: log psi_i = a_i + l_i with the bias
+ *      a_i (double) kept out of the T values, so that a far component's
+ *      a_i ~ -450 costs no float digits (its ulp would be 3e-5).
+ *   B  per component, the tile maximum of l (warp reductions; max is exact,
+ *      so order does not matter); the tile's scale is a_i + that max, in
+ *      double.
+ *   C  w_ij = exp(l_ij - tilemax_i), in place.
  *   D  slot (i, k), k < K: sum_j w_ij p_jk; slot (i, K): sum_j w_ij - in double,
  *      threads split over slots and (when slots are few) over interleaved point
  *      groups, each group summing in a fixed order, groups added in a fixed
@@ -43,7 +49,8 @@ struct fused_args {
     long CH;               /* points per chunk (a multiple of TP)                     */
     int nch;
     fused_points pts;      /* already offset to the batch                             */
-    const void *a, *c;     /* T, offset to the batch                                  */
+    const double *ad;      /* biases, double, offset to the batch                     */
+    const void *c;         /* coefficients in T, offset to the batch                  */
     double *part;
     int pstride;
 };
@@ -53,7 +60,7 @@ size_t fused_smem_bytes(int n, int K, int TP, int nmax, size_t tsize)
 {
     const int bd = OGEM_FUSED_THREADS, S = n * (K + 1), ks = K | 1;
     const int red = S > 2 * bd ? S : 2 * bd;
-    return sizeof(double) * ((size_t)S + 2 * (size_t)nmax + (size_t)red) +
+    return sizeof(double) * ((size_t)S + 3 * (size_t)nmax + (size_t)red) +
            tsize * ((size_t)K * nmax + nmax + (size_t)TP * ks + (size_t)nmax * TP);
 }
 
@@ -68,8 +75,9 @@ __global__ void __launch_bounds__(OGEM_FUSED_THREADS) fused_kernel(fused_args A)
 
     double *run = smem;                  /* S     running sums (scale run_m)     */
     double *run_m = run + S;             /* NMAX  running scale per component    */
-    double *tmax = run_m + NMAX;         /* NMAX  tile maximum of log psi        */
-    double *red = tmax + NMAX;           /* RED   tile sums by group, reductions */
+    double *tmax = run_m + NMAX;         /* NMAX  tile maximum of l (log psi - a) */
+    double *ad_sh = tmax + NMAX;         /* NMAX  biases a_i                     */
+    double *red = ad_sh + NMAX;          /* RED   tile sums by group, reductions */
     T *c_sh = (T *)(red + RED);          /* K x NMAX, [k][i]                     */
     T *a_sh = c_sh + (size_t)K * NMAX;   /* NMAX                                 */
     T *pt = a_sh + NMAX;                 /* TP rows of ks                        */
@@ -81,7 +89,7 @@ __global__ void __launch_bounds__(OGEM_FUSED_THREADS) fused_kernel(fused_args A)
     const long j1 = j0 + A.CH < npts ? j0 + A.CH : npts;
     const double *P = Pp.P + (size_t)rb * Pp.p_init_stride;
     const double *LW = Pp.LW ? Pp.LW + (size_t)rb * Pp.w_init_stride : NULL;
-    const T *a = (const T *)A.a + (size_t)rb * n;
+    const double *ad = A.ad + (size_t)rb * n;
     const T *c = (const T *)A.c + (size_t)rb * n * K;
 
     for (int q = t; q < K * NMAX; q += bd) {
@@ -89,7 +97,8 @@ __global__ void __launch_bounds__(OGEM_FUSED_THREADS) fused_kernel(fused_args A)
         c_sh[q] = i < n ? c[(size_t)i * K + k] : (T)0;
     }
     for (int i = t; i < NMAX; i += bd) {
-        a_sh[i] = i < n ? a[i] : (T)0;
+        ad_sh[i] = i < n ? ad[i] : 0.0;
+        a_sh[i] = (T)ad_sh[i];
         run_m[i] = OGEM_LOG_ZERO;
     }
     for (int s = t; s < S; s += bd) run[s] = 0.0;
@@ -108,7 +117,7 @@ __global__ void __launch_bounds__(OGEM_FUSED_THREADS) fused_kernel(fused_args A)
                 T *prow = pt + (size_t)t * ks;
                 T s[NMAX];
 #pragma unroll
-                for (int i = 0; i < NMAX; i++) s[i] = a_sh[i];
+                for (int i = 0; i < NMAX; i++) s[i] = (T)0;
                 for (int k = 0; k < K; k++) {
                     const T p = (T)P[j * Pp.sj + k * Pp.sk];
                     prow[k] = p;
@@ -117,14 +126,14 @@ __global__ void __launch_bounds__(OGEM_FUSED_THREADS) fused_kernel(fused_args A)
                     for (int i = 0; i < NMAX; i++)
                         if (i < n) s[i] = ck[i] * p + s[i];
                 }
-                T mx = s[0];
+                T mx = a_sh[0] + s[0];
 #pragma unroll
                 for (int i = 1; i < NMAX; i++)
-                    if (i < n) mx = s[i] > mx ? s[i] : mx;
+                    if (i < n) mx = a_sh[i] + s[i] > mx ? a_sh[i] + s[i] : mx;
                 T sum = (T)0;
 #pragma unroll
                 for (int i = 0; i < NMAX; i++)
-                    if (i < n) sum += fx_exp(s[i] - mx);
+                    if (i < n) sum += fx_exp((a_sh[i] + s[i]) - mx);
                 const T lse = mx + fx_log(sum);
                 const double lwj = LW ? LW[j] : 0.0;
                 const double wj = LW ? exp(lwj) : 1.0;
@@ -133,7 +142,7 @@ __global__ void __launch_bounds__(OGEM_FUSED_THREADS) fused_kernel(fused_args A)
                 w_acc += wj;
 #pragma unroll
                 for (int i = 0; i < NMAX; i++)
-                    if (i < n) lp[(size_t)i * TP + t] = s[i] - lse + lw;
+                    if (i < n) lp[(size_t)i * TP + t] = (s[i] - lse) + lw;
             } else {
                 for (int i = 0; i < n; i++) lp[(size_t)i * TP + t] = fx_ninf<T>();
             }
@@ -199,11 +208,11 @@ __global__ void __launch_bounds__(OGEM_FUSED_THREADS) fused_kernel(fused_args A)
             const int i = slot / (K + 1);
             double ts = 0.0;
             for (int g = 0; g < G; g++) ts += red[g * S + slot];
-            ogem_lsum_merge(run_m[i], &run[slot], 0, tmax[i], &ts, 0, 1);
+            ogem_lsum_merge(run_m[i], &run[slot], 0, ad_sh[i] + tmax[i], &ts, 0, 1);
         }
         __syncthreads();
         /* the scales change only once every slot has been merged with the old ones */
-        for (int i = t; i < n; i += bd) run_m[i] = ogem_lsum_scale(run_m[i], tmax[i]);
+        for (int i = t; i < n; i += bd) run_m[i] = ogem_lsum_scale(run_m[i], ad_sh[i] + tmax[i]);
         __syncthreads();
     }
 
@@ -331,7 +340,15 @@ int gpu_fused_supported(const gpu_backend *b, int n, int K, char *why, size_t le
     return 1;
 }
 
-ogem_status gpu_eval_fused(gpu_backend *b, int RB, int n, int K, const void *la, const void *lc,
+ogem_status gpu_fused_merge(gpu_backend *b, const double *part, int nch, int pstride, int RB, int n, int K,
+                            double *lm, double *cm, double *lse)
+{
+    OGEM_LAUNCH(fused_merge_kernel, RB, OGEM_FUSED_THREADS, 0, b->stream)(part, nch, pstride, n, K, lm, cm, lse);
+    GPU_TRY_LAUNCH(b, "fused merge kernel");
+    return OGEM_OK;
+}
+
+ogem_status gpu_eval_fused(gpu_backend *b, int RB, int n, int K, const double *ad, const void *lc,
                            const fused_points *pts, double *lm, double *cm, double *lse)
 {
     fused_plan pl;
@@ -360,7 +377,7 @@ ogem_status gpu_eval_fused(gpu_backend *b, int RB, int n, int K, const void *la,
         A.pts.P = pts->P + (size_t)b0 * pts->p_init_stride;
         A.pts.LW = pts->LW ? pts->LW + (size_t)b0 * pts->w_init_stride : NULL;
         A.pts.counts = pts->counts ? pts->counts + b0 : NULL;
-        A.a = (const char *)la + (size_t)b0 * n * tsize;
+        A.ad = ad + (size_t)b0 * n;
         A.c = (const char *)lc + (size_t)b0 * n * K * tsize;
         A.part = (double *)b->part.p;
         A.pstride = pl.pstride;
@@ -372,10 +389,8 @@ ogem_status gpu_eval_fused(gpu_backend *b, int RB, int n, int K, const void *la,
             e = pl.nmax == 8 ? launch_fused<double, 8>(pl, cnt, A, b->stream)
                              : launch_fused<double, OGEM_FUSED_MAX_N>(pl, cnt, A, b->stream);
         if (e != cudaSuccess) return gpu_fail_cuda(b->base.err, sizeof b->base.err, e, "fused kernel launch");
-        OGEM_LAUNCH(fused_merge_kernel, cnt, OGEM_FUSED_THREADS, 0, b->stream)(
-            (const double *)b->part.p, pl.nch, pl.pstride, n, K, lm + (size_t)b0 * n, cm + (size_t)b0 * n * K,
-            lse + b0);
-        GPU_TRY_LAUNCH(b, "fused merge kernel");
+        GPU_TRY(gpu_fused_merge(b, (const double *)b->part.p, pl.nch, pl.pstride, cnt, n, K, lm + (size_t)b0 * n,
+                                cm + (size_t)b0 * n * K, lse + b0));
     }
     return OGEM_OK;
 }

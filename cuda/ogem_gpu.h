@@ -18,6 +18,16 @@ extern "C" {
  * that is not the GPU one, for exact (no shared points), or cap < N*K. */
 ogem_status ogem_backend_gpu_copy_points(ogem_backend *b, double *out, size_t cap);
 
+/* Fused path: 1 = always the block kernel (kernels_fused.cu), 0 = the
+ * stationary kernel wherever it has a version for the shape (the default).
+ * For benchmarks and tests comparing the two; OGEM_ERR_INVALID for a backend
+ * that is not the GPU one. */
+ogem_status ogem_backend_gpu_set_block_only(ogem_backend *b, int block_only);
+
+/* The fused path's kernel for n components in K dims: "stationary" or
+ * "block"; NULL if neither can run it (or b is not the GPU backend). */
+const char *ogem_backend_gpu_fused_kernel(const ogem_backend *b, int n, int K);
+
 /* Number of points of the backend's shared point set (0 for exact). */
 long ogem_backend_gpu_point_count(const ogem_backend *b);
 

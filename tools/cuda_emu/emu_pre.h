@@ -22,6 +22,7 @@
 #include <curand.h>
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 #include <functional>
 
 #undef __global__
@@ -59,6 +60,12 @@ template <typename T> static inline T __shfl_xor_sync(unsigned, T v, int lanemas
 }
 #define __expf expf
 #define __logf logf
+
+/* cp.async (cuda_pipeline.h): a synchronous copy here; the kernels' waits
+ * and barriers are what makes it visible on a device. */
+static inline void __pipeline_memcpy_async(void *dst, const void *src, size_t bytes) { memcpy(dst, src, bytes); }
+static inline void __pipeline_commit() {}
+static inline void __pipeline_wait_prior(size_t) {}
 
 void *emu_dyn_smem();
 #define OGEM_DYN_SHARED(type, name) type *name = (type *)emu_dyn_smem()

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cmath>
 #include <functional>
 #include <thread>
 #include <vector>
@@ -503,21 +504,23 @@ static cublasStatus_t gemm(cublasOperation_t ta, cublasOperation_t tb, int m, in
     const int ra = ta == CUBLAS_OP_N ? m : k, rb = tb == CUBLAS_OP_N ? k : n;
     if (m < 0 || n < 0 || k < 0 || lda < (ra > 1 ? ra : 1) || ldb < (rb > 1 ? rb : 1) || ldc < (m > 1 ? m : 1))
         return CUBLAS_STATUS_INVALID_VALUE;
+    /* Accumulates in T with fused multiply-adds, as cuBLAS does: SGEMM sums in
+     * float (not double), so the float paths' tests see float's dot products. */
     for (int j = 0; j < n; j++)
         for (int i = 0; i < m; i++) {
-            double acc = 0.0, part = 0.0;
+            T acc = (T)0, part = (T)0;
             for (int q = 0; q < k; q++) {
                 const T a = ta == CUBLAS_OP_N ? A[i + (size_t)q * lda] : A[q + (size_t)i * lda];
                 const T b = tb == CUBLAS_OP_N ? B[q + (size_t)j * ldb] : B[j + (size_t)q * ldb];
-                part += (double)a * (double)b;
+                part = std::fma(a, b, part);
                 if ((q + 1) % piece == 0) {
                     acc += part;
-                    part = 0.0;
+                    part = (T)0;
                 }
             }
             acc += part;
             T &c = C[i + (size_t)j * ldc];
-            c = (T)((double)*alpha * acc + (*beta == (T)0 ? 0.0 : (double)*beta * (double)c));
+            c = *beta == (T)0 ? *alpha * acc : std::fma(*alpha, acc, *beta * c);
         }
     return CUBLAS_STATUS_SUCCESS;
 }
