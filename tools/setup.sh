@@ -33,7 +33,9 @@ ogem_as_root() {
 
 # True when the linker can find libLIB.so (the -dev package's link, not only the runtime's libLIB.so.N).
 ogem_has_lib() {
-  { ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null; } | grep -q "lib$1\.so ("
+  # grep reads everything (no -q): with pipefail, an early exit of grep -q
+  # would kill ldconfig with SIGPIPE and make a present library look missing.
+  { ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null; } | grep "lib$1\.so (" >/dev/null
 }
 
 # True when the C compiler finds HEADER.
