@@ -20,6 +20,18 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ogem=$(realpath "${1:-build/ogem}")
 say() { printf '[mpi_check] %s\n' "$*" >&2; }
 die() { say "FAIL: $*"; exit 1; }
+# The pid of the last rank of mpirun job $1 (the ranks are its children),
+# preferably once the run has created its output directory $2 (waits up to
+# 10 s for it); fails when no rank has started by then.
+last_rank() {
+  local pid=""
+  for _ in $(seq 1 100); do
+    pid=$(pgrep -P "$1" -x ogem | tail -1 || true)
+    [ -n "$pid" ] && [ -d "$2" ] && break
+    sleep 0.1
+  done
+  [ -n "$pid" ] && echo "$pid"
+}
 
 command -v mpirun >/dev/null 2>&1 || { say "no mpirun: skipped (tools/setup.sh installs Open MPI)"; exit 0; }
 # Open MPI refuses root unless told; CI containers run as root.
@@ -75,13 +87,7 @@ long="run --dim 3 --components 4 --inits 60 --steps 1000000 --estimator mc:2048 
 # shellcheck disable=SC2086
 "${mpi[@]}" -np 3 "$ogem" $long --out "$work/killed" >"$work/killed.log" 2>&1 &
 job=$!
-victim=""
-for _ in $(seq 1 100); do   # the ranks are mpirun's children; take the last
-  victim=$(pgrep -P "$job" -x ogem | tail -1 || true)
-  [ -n "$victim" ] && [ -d "$work/killed" ] && break
-  sleep 0.1
-done
-[ -n "$victim" ] || die "kill -9: the ranks did not start"
+victim=$(last_rank "$job" "$work/killed") || die "kill -9: the ranks did not start"
 sleep 1
 kill -9 "$victim"
 rc=0
@@ -123,13 +129,7 @@ say "checkpoint at P = 2 resumed at P = 3 and P = 1: identical to the uninterrup
 # shellcheck disable=SC2086
 "${mpi[@]}" -np 2 "$ogem" $long --out "$work/signalled" >"$work/signalled.log" 2>&1 &
 job=$!
-victim=""
-for _ in $(seq 1 100); do
-  victim=$(pgrep -P "$job" -x ogem | tail -1 || true)
-  [ -n "$victim" ] && [ -d "$work/signalled" ] && break
-  sleep 0.1
-done
-[ -n "$victim" ] || die "SIGINT: the ranks did not start"
+victim=$(last_rank "$job" "$work/signalled") || die "SIGINT: the ranks did not start"
 sleep 1
 kill -INT "$victim"
 rc=0
