@@ -23,14 +23,16 @@ typedef struct ogem_checkpoint {
     int R, n, d;
     double *means;            /* R x n x d                                               */
     unsigned char *active;    /* R                                                       */
+    double *log_weights;      /* R x n, or NULL: the weights are the settings' (not learned) */
     void *blob;               /* caller's state                                          */
     size_t blob_len;
 } ogem_checkpoint;
 
-ogem_status ogem_checkpoint_capture(ogem_solver *s, ogem_checkpoint *ck);  /* allocates means, active */
+/* capture allocates means, active and, when the solver learns its weights, log_weights. */
+ogem_status ogem_checkpoint_capture(ogem_solver *s, ogem_checkpoint *ck);
 ogem_status ogem_checkpoint_restore(ogem_solver *s, const ogem_checkpoint *ck);
 ogem_status ogem_checkpoint_write(const char *path, const ogem_checkpoint *ck, char *msg, size_t msglen);
-/* Reads into ck (allocating means, active, blob); ogem_checkpoint_free releases them. */
+/* Reads into ck (allocating means, active, log_weights, blob); ogem_checkpoint_free releases them. */
 ogem_status ogem_checkpoint_read(const char *path, ogem_checkpoint *ck, char *msg, size_t msglen);
 void ogem_checkpoint_free(ogem_checkpoint *ck);
 /* Removes the checkpoint at path (and a temporary a killed write left beside

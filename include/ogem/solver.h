@@ -51,6 +51,19 @@ typedef struct ogem_settings {
     int components;           /* n >= 1                                              */
     const double *weights;    /* n positive weights summing to 1 within 1e-9         */
     const double *mu_star;    /* d entries, or NULL for the origin                   */
+    /* A mixture truth sum_j w_j N(mu*_j, I_d) (0 = the one Gaussian N(mu*, I)
+     * of mu_star; then truth_weights and truth_means must be NULL). With m >= 1,
+     * mu_star must be NULL; m = 1 is the same run as mu_star = truth_means.
+     * Expectations integrate over the truth's component exactly: every truth
+     * component sees the step's points, weighted by w_j (stratified sampling;
+     * see the README's "Mixture truth"). */
+    int truth_components;     /* m                                                   */
+    const double *truth_weights; /* m positive weights summing to 1 within 1e-9      */
+    const double *truth_means;   /* m x d, row-major                                 */
+    /* Nonzero: after each step's expectations the weights become
+     * pi_i <- E[psi_i] (the EM weight update), per initialization, starting
+     * from weights; the means' update uses the expectations at the old ones. */
+    int learn_weights;
     int inits;                /* R >= 1                                              */
     ogem_algo algo;
     double eta;               /* gem step, > 0 (ignored by em)                       */
@@ -73,12 +86,16 @@ typedef struct ogem_settings {
 /* Fills s with the defaults: gem, eta 1, mc:8192, seed 1, auto device, double. */
 void ogem_settings_default(ogem_settings *s);
 
-/* Per initialization, per step. Distances are to mu*. */
+/* Per initialization, per step, at the means (and weights) before the step's
+ * update. Distances are to the nearest truth mean: with one truth Gaussian,
+ * to mu*. */
 typedef struct ogem_metrics {
     double loss;        /* KL(truth || model) estimate; data: mean negative log-likelihood */
-    double max_dist;    /* max_i |mu_i - mu*|                                              */
-    double mean_dist2;  /* sum_i pi_i |mu_i - mu*|^2                                       */
+    double max_dist;    /* max_i min_j |mu_i - mu*_j|   (one truth: max_i |mu_i - mu*|)     */
+    double mean_dist2;  /* sum_i pi_i min_j |mu_i - mu*_j|^2                                */
     double update_norm; /* Frobenius norm of the update taken at this step                 */
+    double cover_dist;  /* max_j min_i |mu_i - mu*_j|: the worst-fitted truth component    */
+    double voronoi;     /* Voronoi loss (ogem_mixture_match)                               */
 } ogem_metrics;
 
 typedef struct ogem_solver ogem_solver;
@@ -111,6 +128,17 @@ const char *ogem_solver_error(const ogem_solver *s);
  * mu* overflows a double (distances beyond about 1.3e154). */
 ogem_status ogem_solver_set_means(ogem_solver *s, const double *mu);
 ogem_status ogem_solver_get_means(const ogem_solver *s, double *mu);
+
+/* The weights of the whole batch, R x n: the settings' weights, or the
+ * learned ones (learn_weights). get_weights gives pi = exp(log pi); the log
+ * weights are the state (a weight far below 1e-308 keeps its log), which is
+ * what checkpoints hold. set_log_weights refuses values that are NaN or +inf
+ * or whose exponentials do not sum to 1 within 1e-9 per initialization. */
+ogem_status ogem_solver_get_weights(const ogem_solver *s, double *w);
+ogem_status ogem_solver_get_log_weights(const ogem_solver *s, double *logw);
+ogem_status ogem_solver_set_log_weights(ogem_solver *s, const double *logw);
+/* Nonzero when the solver learns its weights (settings.learn_weights). */
+int ogem_solver_learns_weights(const ogem_solver *s);
 
 /* Initializations taking part in the next steps (1) or frozen (0); default all 1.
  * Frozen initializations cost no work and their metrics are left untouched. */
@@ -161,6 +189,28 @@ ogem_status ogem_init_far(double *out, long first, long count, int n, int d,
 /* Standard normals for (seed, stream, index): a counter-based Philox4x32-10 draw,
  * the same on every machine and for any batch size. Writes count values. */
 void ogem_normals(uint64_t seed, uint64_t stream, uint64_t index, double *out, long count);
+
+/* mu_i drawn from the truth mixture (a component j with probability w_j,
+ * then N(mu*_j, I)), plus N(0, noise^2 I), for inits first .. first+count-1;
+ * m = 0 means the one Gaussian N(mu*, I) (mu_star, NULL for the origin). */
+ogem_status ogem_init_truth_sample(double *out, long first, long count, int n, int d, int m,
+                                   const double *truth_weights, const double *truth_means,
+                                   const double *mu_star, double noise, uint64_t seed);
+
+/* ---- a model against a mixture truth (mixture_match.c) -----------------------
+ * One initialization's means mu (n x d) and weights pi (n) against the truth's
+ * m means (m x d) and weights w. V_j, the Voronoi cell of truth component j,
+ * holds the model components whose nearest truth mean is mu*_j (ties: the
+ * lowest j). Fills, for each j (any pointer may be NULL):
+ *   near[j]   min_i |mu_i - mu*_j|
+ *   mass[j]   the model weight within radius of mu*_j: sum of pi_i over
+ *             |mu_i - mu*_j| <= radius
+ * and returns the Voronoi loss (Manole and Ho, 2022)
+ *   D = sum_j |sum_{i in V_j} pi_i - w_j| + sum_j sum_{i in V_j} pi_i |mu_i - mu*_j|^2,
+ * which is 0 exactly when every model component with weight sits on a truth
+ * mean and the weights in each cell add up to the truth's. */
+double ogem_mixture_match(int n, int d, const double *mu, const double *pi, int m, const double *truth_means,
+                          const double *w, double radius, double *near, double *mass);
 
 /* ---- weights ------------------------------------------------------------------ */
 
