@@ -6,6 +6,7 @@
 #   lib/cmake/ogem/                  the CMake package: find_package(ogem)
 #   lib/pkgconfig/ogem.pc            the pkg-config file
 #   share/ogem/plot_paper.py         the plotter `ogem paper` runs by default
+#   share/ogem/plot_experiment.py    the plotter `ogem experiment` runs by default
 # ogem_util (JSON/CSV helpers of the CLI and the tests) is not installed: it
 # is not part of the API.
 include(GNUInstallDirs)
@@ -30,7 +31,7 @@ install(DIRECTORY include/ogem DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MAT
 # always in the loader's path: keep it in the installed binary's RPATH.
 set_target_properties(ogem PROPERTIES INSTALL_RPATH_USE_LINK_PATH TRUE)
 install(TARGETS ogem RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(FILES tools/plot_paper.py DESTINATION ${CMAKE_INSTALL_DATADIR}/ogem)
+install(FILES tools/plot_paper.py tools/plot_experiment.py DESTINATION ${CMAKE_INSTALL_DATADIR}/ogem)
 
 # Where the CLI looks for its data (src/cli/cli_datadir.c): first relative to
 # its own executable, so that an install moved to another prefix

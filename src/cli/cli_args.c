@@ -52,6 +52,21 @@ int cli_flag_index(const cli_flag *flags, int nflags, const char *name)
     return -1;
 }
 
+void cli_flag_fill(const cli_flag *flags, int nflags, const char *const *mine, const char *const *fixed,
+                   const char **value, const char **label)
+{
+    for (int i = 0; i < nflags; i++) {
+        value[i] = flags[i].def;
+        label[i] = NULL;
+    }
+    for (int k = 0; mine[k]; k += 2) {
+        int i = cli_flag_index(flags, nflags, mine[k]);
+        value[i] = mine[k + 1];
+        label[i] = flags[i].name;
+    }
+    for (int k = 0; fixed[k]; k += 2) value[cli_flag_index(flags, nflags, fixed[k])] = fixed[k + 1];
+}
+
 int cli_parse_flags(const char *cmd, const cli_flag *flags, int nflags, int argc, char **argv,
                     const char **value, unsigned char *given)
 {

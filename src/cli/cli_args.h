@@ -43,6 +43,16 @@ int cli_parse_flags(const char *cmd, const cli_flag *flags, int nflags, int argc
 /* Index of the flag called `name` in the table, or -1. */
 int cli_flag_index(const cli_flag *flags, int nflags, const char *name);
 
+/* value[i] and label[i] for a command that builds another command's options
+ * from its table (`ogem paper`, `ogem experiment`): every flag's default;
+ * then `mine`, the texts of the caller's own flags that are settings of the
+ * runs too, labelled with their names; then `fixed`, the settings the caller
+ * chooses itself, unlabelled (a library message about them is printed as it
+ * is). Both are name, text pairs ending at a NULL name (a NULL text: the
+ * flag is not given); every name must be in the table. */
+void cli_flag_fill(const cli_flag *flags, int nflags, const char *const *mine, const char *const *fixed,
+                   const char **value, const char **label);
+
 /* Prints usage, then one aligned line per flag with its default. */
 void cli_print_help(FILE *out, const char *usage, const char *intro, const cli_flag *flags, int nflags,
                     const char *epilogue);

@@ -14,6 +14,7 @@
 #include "cli/cli_args.h"
 #include "cli/cli_compare.h"
 #include "cli/cli_escape.h"
+#include "cli/cli_experiment.h"
 #include "cli/cli_info.h"
 #include "cli/cli_mpi.h"
 #include "cli/cli_paper.h"
@@ -32,6 +33,7 @@ static const subcommand commands[] = {
     { "compare", cli_compare_main, "compare two runs' outputs within tolerances" },
     { "info", cli_info_main, "devices, memory and build settings" },
     { "escape", cli_escape_main, "escape times from bad regions (far:K:RADIUS), with sweeps and growth fits" },
+    { "experiment", cli_experiment_main, "mixture-truth experiments (floor, separation, recovery): data, report, figures" },
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 
@@ -45,7 +47,7 @@ static void usage(FILE *out)
             "truth N(mu*, I_d), model sum_i pi_i N(mu_i, I_d), many initializations at once.\n"
             "\n"
             "commands:\n");
-    for (int i = 0; i < n_commands; i++) fprintf(out, "  %-8s  %s\n", commands[i].name, commands[i].summary);
+    for (int i = 0; i < n_commands; i++) fprintf(out, "  %-10s  %s\n", commands[i].name, commands[i].summary);
     fprintf(out,
             "\n"
             "'ogem COMMAND --help' describes a command's flags.\n"

@@ -23,15 +23,12 @@
  * escape_dim_inits.csv, summary.json, report.md, fig_*.png.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/cli_args.h"
@@ -39,6 +36,7 @@
 #include "cli/cli_escape.h"
 #include "cli/cli_paper.h"
 #include "cli/cli_paper_report.h"
+#include "cli/cli_plot.h"
 #include "cli/cli_progress.h"
 #include "cli/cli_run.h"
 #include "cli/cli_solver.h"
@@ -121,29 +119,16 @@ static void progress(const paper *c, const char *fmt, ...)
 
 /* ---- option sets, as `ogem run` and `ogem escape` would build them ------------------ */
 
-/* value[i] and label[i] for a flag table: its defaults; the texts of
- * paper's own flags that are settings of every run too (labelled with their
- * names, the same in all three tables); the settings paper fixes itself
- * (overrides: name, text pairs, NULL-terminated; no label, so that a library
- * message about them is printed as it is). */
+/* value[i] and label[i] for a flag table (cli_flag_fill): paper's own flags
+ * that are settings of every run too (the same names in all three tables),
+ * then the settings paper fixes (overrides: name, text pairs, NULL-terminated). */
 static void fill_values(const paper *c, const cli_flag *flags, int nflags, const char **value, const char **label,
                         const char *const *overrides)
 {
-    const char *const mine[][2] = {
-        { "--seed", c->value[PF_SEED] }, { "--device", c->value[PF_DEVICE] },
-        { "--threads", c->value[PF_THREADS] }, { "--out", c->value[PF_OUT] },
-    };
-    for (int i = 0; i < nflags; i++) {
-        value[i] = flags[i].def;
-        label[i] = NULL;
-    }
-    for (size_t k = 0; k < sizeof mine / sizeof mine[0]; k++) {
-        int i = cli_flag_index(flags, nflags, mine[k][0]);
-        value[i] = mine[k][1];
-        label[i] = flags[i].name;
-    }
+    const char *const mine[] = { "--seed", c->value[PF_SEED], "--device", c->value[PF_DEVICE],
+                                 "--threads", c->value[PF_THREADS], "--out", c->value[PF_OUT], NULL };
+    cli_flag_fill(flags, nflags, mine, overrides, value, label);
     value[cli_flag_index(flags, nflags, "--quiet")] = c->quiet ? "1" : NULL;
-    for (int k = 0; overrides[k]; k += 2) value[cli_flag_index(flags, nflags, overrides[k])] = overrides[k + 1];
 }
 
 /* `ogem run --dim d --components n --weights W --inits R --steps T
@@ -382,33 +367,11 @@ static int write_outputs(ogem_outdir *od, const cli_paper_report *rep)
     return 0;
 }
 
-/* Runs `python3 PLOTTER DIR`; returns its exit status (127: not started). */
-static int run_plotter(const char *plotter, const char *dir)
-{
-    pid_t pid = fork();
-    if (pid < 0) return 127;
-    if (pid == 0) {
-        execlp("python3", "python3", plotter, dir, (char *)NULL);
-        _exit(127);
-    }
-    int status = 0;
-    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status)) return 127;
-    return WEXITSTATUS(status);
-}
-
 /* Figures come last, from the committed data; their absence is reported, not fatal. */
 static void figures(const paper *c, const char *plotter, int no_plots)
 {
-    if (no_plots) {
-        progress(c, "figures skipped (--no-plots)");
-    } else if (!plotter) {
-        fprintf(stderr, "ogem paper: no figures: plot_paper.py not found in " CLI_DATA_FILE_PLACES " (give --plotter PATH)\n");
-    } else {
-        int st = run_plotter(plotter, c->value[PF_OUT]);
-        if (st == 3) fprintf(stderr, "ogem paper: no figures: matplotlib is not installed (python3 -m pip install matplotlib)\n");
-        else if (st != 0) fprintf(stderr, "ogem paper: no figures: the plotter failed (exit %d)\n", st);
-        else progress(c, "figures written");
-    }
+    if (no_plots) progress(c, "figures skipped (--no-plots)");
+    else if (cli_plot_run(CMD, "plot_paper.py", plotter, c->value[PF_OUT]) == 0) progress(c, "figures written");
 }
 
 /* ---- the command ------------------------------------------------------------------------ */
@@ -479,19 +442,9 @@ int cli_paper_main(int argc, char **argv)
 
     /* Resolve the plotter before any work, so a bad --plotter fails fast. */
     char *plotter = NULL;
-    if (given[PF_NO_PLOTS] && given[PF_PLOTTER]) {
-        cli_error(CMD, "--plotter: cannot be combined with --no-plots (which draws no figures)");
+    if (cli_plot_resolve(CMD, "plot_paper.py", given[PF_PLOTTER] ? value[PF_PLOTTER] : NULL, given[PF_NO_PLOTS],
+                         &plotter) != 0)
         return CLI_EXIT_USAGE;
-    }
-    if (given[PF_PLOTTER]) {
-        if (access(value[PF_PLOTTER], R_OK) != 0) {
-            cli_error(CMD, "--plotter: cannot read '%s': %s", value[PF_PLOTTER], strerror(errno));
-            return CLI_EXIT_USAGE;
-        }
-        plotter = cli_dup_printf("%s", value[PF_PLOTTER]);
-    } else if (!given[PF_NO_PLOTS]) {
-        plotter = cli_data_file("plot_paper.py");
-    }
 
     /* SIGINT/SIGTERM from here to the commit only ask to stop: between two
      * steps or runs, --out is then left as it was (its temporaries removed,

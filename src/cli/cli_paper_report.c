@@ -107,7 +107,7 @@ void cli_paper_escape_csv(FILE *f, FILE *inits, const cli_paper_sweep *s, int by
 
 /* ---- summary.json ------------------------------------------------------------------ */
 
-static void jw_fit(ogem_json_writer *w, const char *key, cli_fit f)
+void cli_paper_jw_fit(ogem_json_writer *w, const char *key, cli_fit f)
 {
     ogem_jw_begin_object(w, key);
     if (isfinite(f.slope)) {
@@ -164,15 +164,15 @@ char *cli_paper_summary_json(const cli_paper_report *p)
         ogem_jw_int(&w, "inits", cli_paper_series_inits(&p->plan, s));
         ogem_jw_int(&w, "steps", p->plan.conv_steps);
         ogem_jw_int(&w, "fit_from_step", p->plan.conv_steps / 100);
-        jw_fit(&w, "loss_loglog", p->conv[j]->loss_fit);
-        jw_fit(&w, "dist_loglog", p->conv[j]->dist_fit);
+        cli_paper_jw_fit(&w, "loss_loglog", p->conv[j]->loss_fit);
+        cli_paper_jw_fit(&w, "dist_loglog", p->conv[j]->dist_fit);
         ogem_jw_double(&w, "seconds", p->conv[j]->seconds);
         ogem_jw_end_object(&w);
     }
     ogem_jw_end_array(&w);
     ogem_jw_begin_object(&w, "escape");
-    jw_fit(&w, "radius", p->radius->fit);
-    jw_fit(&w, "dim", p->dim->fit);
+    cli_paper_jw_fit(&w, "radius", p->radius->fit);
+    cli_paper_jw_fit(&w, "dim", p->dim->fit);
     ogem_jw_double(&w, "radius_per_sqrt_dim", p->plan.c_sqrt_d);
     ogem_jw_int(&w, "inits", p->plan.esc_inits);
     ogem_jw_int(&w, "max_steps", p->plan.esc_max_steps);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include "cli/cli_escape_opts.h"
 #include "cli/cli_stats.h"
+#include "util/json.h"
 
 /* The sizes of one reproduction. */
 typedef struct cli_paper_plan {
@@ -80,6 +81,10 @@ typedef struct cli_paper_report {
 /* The fit of log y against log t over t in [t_end / 100, t_end] (y > 0). -1
  * when out of memory. */
 int cli_paper_loglog_fit(const long *t, const double *y, long m, cli_fit *fit);
+
+/* A fit as a JSON object {slope, intercept, r2, points} (nulls where the fit
+ * had too few points); `ogem experiment` writes its fits with it too. */
+void cli_paper_jw_fit(ogem_json_writer *w, const char *key, cli_fit f);
 
 void cli_paper_convergence_csv(FILE *f, const cli_paper_report *p);
 /* escape_radius.csv / escape_dim.csv (f) and their per-init companions. */

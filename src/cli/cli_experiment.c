@@ -1,0 +1,749 @@
+/*
+ * cli_experiment.c - `ogem experiment NAME`: the follow-up experiments of a
+ * mixture truth and learned weights, end to end.
+ *
+ *   floor       finite-sample EM: n = 2 fitted to N(0, I_2) on a fixed sample
+ *               of N points (fixed:N), N = 10^2 .. 10^6; the final distance
+ *               against N with fitted log-log slopes, for equal and unequal
+ *               weights (Dwivedi et al. 2020 find n^-1/4 and n^-1/2);
+ *   separation  n = 10 components with learned weights, started at truth
+ *               draws, against 0.3 N(+s/2 e1, I) + 0.7 N(-s/2 e1, I): s = 6 in
+ *               d = 10 (fits both) and d = 500 (underfits), then d = 10^6 with
+ *               s = d^0.45 against s = 10 sqrt(d);
+ *   recovery    m = 3..5 separated components, n = ceil(c m ln m) components
+ *               started at truth draws, EM with learned weights: the fraction
+ *               of the initializations that recovers every truth component,
+ *               against c.
+ *   all         the three, into one directory.
+ *
+ * Each run is what `ogem run` would do with the same settings: its options
+ * are built from flag texts by cli_run_opts_build (so every validation is
+ * shared), its solver by cli_solver_open, its steps by cli_run_steps. Outputs
+ * (written atomically by cli_experiment_report.c into --out, then figures by
+ * tools/plot_experiment.py when matplotlib is available): floor.csv,
+ * floor_samples.csv, separation.csv, separation_traj.csv, recovery.csv,
+ * recovery_inits.csv (those of the experiments run), summary.json, report.md,
+ * fig_*.png.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/cli_args.h"
+#include "cli/cli_datadir.h"
+#include "cli/cli_experiment.h"
+#include "cli/cli_experiment_report.h"
+#include "cli/cli_plot.h"
+#include "cli/cli_progress.h"
+#include "cli/cli_run.h"
+#include "cli/cli_solver.h"
+#include "cli/cli_stats.h"
+#include "cli/cli_stop.h"
+#include "util/outdir.h"
+#include "ogem/ogem.h"
+
+static const char CMD[] = "experiment";
+static const char SCRIPT[] = "plot_experiment.py";
+
+/* What the experiments return when a signal asked them to stop. */
+enum { XP_STOPPED = 1 };
+
+enum { XF_OUT, XF_QUICK, XF_DEVICE, XF_THREADS, XF_SEED, XF_NO_PLOTS, XF_PLOTTER, XF_QUIET, XF_COUNT };
+static const cli_flag xp_flags[XF_COUNT] = {
+    {"--out", CLI_FLAG_VALUE, "DIR", "ogem-experiment", "output directory (created; files replaced atomically)"},
+    {"--quick", CLI_FLAG_SWITCH, NULL, NULL, "small sizes: about a minute on a 2-core CPU"},
+    {"--device", CLI_FLAG_VALUE, "auto|cpu|gpu", "auto", "where to compute"},
+    {"--threads", CLI_FLAG_VALUE, "N", "0", "CPU threads (0: all cores)"},
+    {"--seed", CLI_FLAG_VALUE, "S", "0", "first seed: the runs use S, S+1, ..."},
+    {"--no-plots", CLI_FLAG_SWITCH, NULL, NULL, "write data and report only"},
+    {"--plotter", CLI_FLAG_VALUE, "PATH", NULL, "plotting script (default: plot_experiment.py in " CLI_DATA_FILE_PLACES ")"},
+    {"--quiet", CLI_FLAG_SWITCH, NULL, NULL, "no progress lines on stderr"},
+};
+
+static const char *const NAMES[] = {"floor", "separation", "recovery", "all", NULL};
+enum { NAME_FLOOR, NAME_SEPARATION, NAME_RECOVERY, NAME_ALL };
+
+typedef struct xp {
+    const char *const *value;   /* experiment's flags                             */
+    int quick, quiet;
+    uint64_t seed;
+    double t0;
+    cli_xp_floor floor;
+    cli_xp_sep sep;
+    cli_xp_rec rec;
+} xp;
+
+static void progress(const xp *c, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static void progress(const xp *c, const char *fmt, ...)
+{
+    if (c->quiet) return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "[experiment %6.1fs] ", cli_now() - c->t0);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static int no_memory(void)
+{
+    cli_error(CMD, "out of memory");
+    return -1;
+}
+
+/* ---- one batch of runs, as `ogem run` would make it ------------------------------------ */
+
+typedef struct xp_batch {
+    cli_run_opts o;
+    ogem_solver *sv;
+    ogem_metrics *met;          /* R: at the last step once xp_steps returned 0   */
+    double seconds;
+} xp_batch;
+
+/* `ogem run` with experiment's --device, --threads and --out (labelled with
+ * their names), its --quiet, and the settings the experiment fixes (name,
+ * text pairs, NULL-terminated); the solver at the initial means. 0, or -1
+ * after the one line. */
+static int xp_open(const xp *c, const char *const *fixed, xp_batch *b)
+{
+    const char *const mine[] = { "--device", c->value[XF_DEVICE], "--threads", c->value[XF_THREADS],
+                                 "--out", c->value[XF_OUT], NULL };
+    const char *value[RF_COUNT], *label[RF_COUNT];
+    memset(b, 0, sizeof *b);
+    cli_flag_fill(cli_run_flags, RF_COUNT, mine, fixed, value, label);
+    value[RF_QUIET] = c->quiet ? "1" : NULL;
+    if (cli_run_opts_build(CMD, value, label, &b->o) != 0) return -1;
+    b->met = malloc(sizeof *b->met * (size_t)b->o.inits);
+    if (!b->met) return no_memory();
+    return cli_solver_open(CMD, &b->o, NULL, &b->sv) != 0 ? -1 : 0;
+}
+
+static void no_log(void *user, long t, const ogem_metrics *m)
+{
+    (void)user;
+    (void)t;
+    (void)m;
+}
+
+/* The batch's steps (log at its logged steps, may be NULL). 0, -1 after the
+ * one line, or XP_STOPPED. */
+static int xp_steps(xp_batch *b, cli_run_log_fn log, void *user)
+{
+    const double t0 = cli_now();
+    long t;
+    ogem_status st = cli_run_steps(NULL, &b->o, b->sv, b->met, log ? log : no_log, user, &t);
+    if (st != OGEM_OK) {
+        cli_library_error(CMD, &b->o, NULL, NULL, cli_solver_message(b->sv, st));
+        return -1;
+    }
+    if (cli_stop_requested()) return XP_STOPPED;
+    b->seconds = cli_now() - t0;
+    return 0;
+}
+
+/* A failed ogem_solver_get_means / get_weights (never expected of a solver
+ * that has just stepped). */
+static int read_failed(const ogem_solver *sv)
+{
+    cli_error(CMD, "reading the solver's means or weights failed: %s", ogem_solver_error(sv));
+    return -1;
+}
+
+static void xp_batch_free(xp_batch *b)
+{
+    ogem_solver_destroy(b->sv);
+    free(b->met);
+    cli_run_opts_free(&b->o);
+    memset(b, 0, sizeof *b);
+}
+
+/* The --truth text of m components of dimension d (weights w, means m x d),
+ * every number with %.17g: malloc'd, NULL when out of memory. */
+static char *truth_text(int m, int d, const double *w, const double *means)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) return NULL;
+    for (int j = 0; j < m; j++) {
+        fprintf(f, "%s%.17g:", j ? ";" : "", w[j]);
+        for (int k = 0; k < d; k++) {
+            const double v = means[(size_t)j * (size_t)d + (size_t)k];
+            if (v == 0) fputs(k ? ",0" : "0", f); /* most coordinates: keeps d = 10^6 texts short */
+            else fprintf(f, "%s%.17g", k ? "," : "", v);
+        }
+    }
+    if (fclose(f) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* The model weight in each truth component's Voronoi cell (cell[j]: the sum of
+ * pi_i over the i whose nearest truth mean is j; ties to the lowest j). */
+static void voronoi_cells(int n, int d, const double *mu, const double *pi, int m, const double *truth, double *cell)
+{
+    for (int j = 0; j < m; j++) cell[j] = 0;
+    for (int i = 0; i < n; i++) {
+        int best = 0;
+        double best_d2 = INFINITY;
+        for (int j = 0; j < m; j++) {
+            double d2 = 0;
+            for (int k = 0; k < d; k++) {
+                const double e = mu[(size_t)i * (size_t)d + (size_t)k] - truth[(size_t)j * (size_t)d + (size_t)k];
+                d2 += e * e;
+            }
+            if (d2 < best_d2) {
+                best_d2 = d2;
+                best = j;
+            }
+        }
+        cell[best] += pi[i];
+    }
+}
+
+/* ---- floor ------------------------------------------------------------------------------- */
+
+/* EM on a fixed sample converges geometrically once the sample's own
+ * (non-degenerate) fixed point is near; from mu_i ~ N(0, I) the over-
+ * specified approach takes about sqrt(N) steps (the population recursion
+ * theta <- theta (1 - theta^2) reaches N^-1/4 in ~ sqrt(N) / 2 steps).
+ * Measured at N = 10^4: 3 sqrt(N) = 300 steps leave the distance within 7e-5
+ * of its value after 10^4 steps, below the spread between samples (~0.05). */
+static long floor_steps(long N)
+{
+    const long t = (long)ceil(3.0 * sqrt((double)N));
+    return t > 100 ? t : 100;
+}
+
+static int floor_experiment(xp *c)
+{
+    cli_xp_floor *f = &c->floor;
+    f->d = 2;
+    f->n = 2;
+    f->inits = 2;
+    f->seeds = c->quick ? 3 : 5;
+    f->G = c->quick ? 5 : 9; /* N = 10^(2 + g/2) */
+    f->weights[0] = "0.5,0.5";
+    f->weights[1] = "0.3,0.7";
+    const size_t cells = (size_t)CLI_XP_FLOOR_WEIGHTINGS * (size_t)f->G;
+    f->sizes = malloc(sizeof(long) * (size_t)f->G);
+    f->steps = malloc(sizeof(long) * (size_t)f->G);
+    f->dist = malloc(sizeof(double) * cells * (size_t)f->seeds);
+    f->update = malloc(sizeof(double) * cells * (size_t)f->seeds);
+    f->seconds = calloc(cells, sizeof(double));
+    if (!f->sizes || !f->steps || !f->dist || !f->update || !f->seconds) return no_memory();
+    for (int g = 0; g < f->G; g++) {
+        f->sizes[g] = lround(pow(10.0, 2.0 + 0.5 * g));
+        f->steps[g] = floor_steps(f->sizes[g]);
+    }
+    for (int w = 0; w < CLI_XP_FLOOR_WEIGHTINGS; w++)
+        for (int g = 0; g < f->G; g++) {
+            progress(c, "floor: weights %s, N = %ld: %d samples x %d inits, %ld EM steps", f->weights[w],
+                     f->sizes[g], f->seeds, f->inits, f->steps[g]);
+            for (int s = 0; s < f->seeds; s++) {
+                if (cli_stop_requested()) return XP_STOPPED;
+                char dim[16], comps[16], R[16], T[24], est[40], seed[24], log[40];
+                snprintf(dim, sizeof dim, "%d", f->d);
+                snprintf(comps, sizeof comps, "%d", f->n);
+                snprintf(R, sizeof R, "%d", f->inits);
+                snprintf(T, sizeof T, "%ld", f->steps[g]);
+                snprintf(est, sizeof est, "fixed:%ld", f->sizes[g]);
+                snprintf(seed, sizeof seed, "%llu", (unsigned long long)(c->seed + (uint64_t)s));
+                snprintf(log, sizeof log, "every:%ld", f->steps[g]);
+                const char *const fixed[] = { "--dim", dim, "--components", comps, "--weights", f->weights[w],
+                                              "--inits", R, "--steps", T, "--algo", "em", "--estimator", est,
+                                              "--init", "random:1", "--seed", seed, "--log", log,
+                                              "--trace-inits", "0", NULL };
+                xp_batch b;
+                int rc = xp_open(c, fixed, &b);
+                if (rc == 0) rc = xp_steps(&b, NULL, NULL);
+                if (rc == 0) {
+                    double scratch[64], q[5];
+                    const size_t at = ((size_t)w * (size_t)f->G + (size_t)g) * (size_t)f->seeds + (size_t)s;
+                    cli_metric_quantiles(b.met, b.o.inits, CLI_METRIC_MAX_DIST, scratch, q);
+                    f->dist[at] = q[2];
+                    cli_metric_quantiles(b.met, b.o.inits, CLI_METRIC_UPDATE_NORM, scratch, q);
+                    f->update[at] = q[2];
+                    f->seconds[(size_t)w * (size_t)f->G + (size_t)g] += b.seconds;
+                }
+                xp_batch_free(&b);
+                if (rc != 0) return rc;
+            }
+        }
+    return cli_xp_floor_summarize(f) == 0 ? 0 : no_memory();
+}
+
+/* ---- separation -------------------------------------------------------------------------- */
+
+typedef struct sep_trace {
+    cli_xp_sep_run *run;
+    ogem_solver *sv;
+    double *mu, *pi;            /* n x d, n (R = 1)                               */
+    int failed;
+} sep_trace;
+
+/* Appends the solver's current means and weights, projected, to the run's
+ * trajectory; the step is the solver's (the means after the logged step's
+ * update, at the last step the final ones). */
+static void sep_record(sep_trace *tr)
+{
+    cli_xp_sep_run *run = tr->run;
+    const int n = run->n, d = run->d;
+    if (ogem_solver_get_means(tr->sv, tr->mu) != OGEM_OK || ogem_solver_get_weights(tr->sv, tr->pi) != OGEM_OK) {
+        tr->failed = 1;
+        return;
+    }
+    double *row = run->traj + (size_t)run->n_traj * (size_t)n * 3;
+    for (int i = 0; i < n; i++) {
+        const double *m = tr->mu + (size_t)i * (size_t)d;
+        double y2 = 0;
+        for (int k = 1; k < d; k++) y2 += m[k] * m[k];
+        row[3 * i] = m[0];
+        row[3 * i + 1] = sqrt(y2);
+        row[3 * i + 2] = tr->pi[i];
+    }
+    run->traj_step[run->n_traj++] = ogem_solver_step_index(tr->sv);
+}
+
+static void sep_log(void *user, long t, const ogem_metrics *m)
+{
+    (void)t;
+    (void)m;
+    sep_record(user);
+}
+
+/* One run of the separation experiment (run's d, n, seed, separation and
+ * steps set): trajectory, final cells and verdicts. 0, -1 after the one line,
+ * or XP_STOPPED. */
+static int sep_run(const xp *c, cli_xp_sep_run *run)
+{
+    const cli_xp_sep *x = &c->sep;
+    const int d = run->d, n = run->n;
+    double w[2] = { 0.3, 0.7 };
+    double *truth = calloc((size_t)2 * (size_t)d, sizeof(double));
+    if (!truth) return no_memory();
+    truth[0] = run->separation / 2;
+    truth[d] = -run->separation / 2;
+    char *spec = truth_text(2, d, w, truth);
+    char dim[16], comps[16], T[24], eta[40], est[40], init[48], seed[24];
+    snprintf(dim, sizeof dim, "%d", d);
+    snprintf(comps, sizeof comps, "%d", n);
+    snprintf(T, sizeof T, "%ld", run->steps);
+    snprintf(eta, sizeof eta, "%.17g", x->eta);
+    snprintf(est, sizeof est, "mc:%ld", x->samples);
+    snprintf(init, sizeof init, "truth-sample:%.17g", x->init_noise);
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)run->seed);
+    const char *const fixed[] = { "--dim", dim, "--components", comps, "--weights", "uniform", "--learn-weights", "1",
+                                  "--truth", spec, "--inits", "1", "--steps", T, "--eta", eta, "--algo", "gem",
+                                  "--estimator", est, "--subspace", "1", "--init", init, "--seed", seed,
+                                  "--log", "log:10", "--trace-inits", "0", NULL };
+    xp_batch b;
+    sep_trace tr = { run, NULL, NULL, NULL, 0 };
+    int rc = spec ? xp_open(c, fixed, &b) : (memset(&b, 0, sizeof b), no_memory());
+    free(spec);
+    if (rc == 0) {
+        tr.sv = b.sv;
+        tr.mu = malloc(sizeof(double) * (size_t)n * (size_t)d);
+        tr.pi = malloc(sizeof(double) * (size_t)n);
+        run->traj_step = malloc(sizeof(long) * (size_t)(b.o.n_log_steps + 1));
+        run->traj = malloc(sizeof(double) * 3 * (size_t)n * (size_t)(b.o.n_log_steps + 1));
+        if (!tr.mu || !tr.pi || !run->traj_step || !run->traj) rc = no_memory();
+    }
+    if (rc == 0) {
+        sep_record(&tr); /* the initial means */
+        rc = xp_steps(&b, sep_log, &tr);
+    }
+    if (rc == 0 && tr.failed) rc = read_failed(b.sv);
+    if (rc == 0) {
+        /* sep_record left the final means and weights in tr */
+        voronoi_cells(n, d, tr.mu, tr.pi, 2, truth, run->cell);
+        ogem_mixture_match(n, d, tr.mu, tr.pi, 2, truth, w, x->fit_radius, run->near, NULL);
+        run->max_weight = 0;
+        for (int i = 0; i < n; i++) run->max_weight = fmax(run->max_weight, tr.pi[i]);
+        run->cover_dist = b.met[0].cover_dist;
+        run->voronoi = b.met[0].voronoi;
+        run->fits = 1;
+        for (int j = 0; j < 2; j++)
+            if (!(fabs(run->cell[j] - w[j]) <= x->fit_tol && run->near[j] <= x->fit_radius)) run->fits = 0;
+        run->underfits = fmax(run->cell[0], run->cell[1]) >= x->underfit_mass;
+        run->seconds = b.seconds;
+    }
+    free(tr.mu);
+    free(tr.pi);
+    free(truth);
+    xp_batch_free(&b);
+    return rc;
+}
+
+static int separation_experiment(xp *c)
+{
+    cli_xp_sep *x = &c->sep;
+    x->eta = 0.05;
+    x->init_noise = 1;
+    x->samples = 8192;
+    x->fit_tol = 0.1;
+    x->fit_radius = 1;
+    x->underfit_mass = 0.9;
+    x->high_d_exponent = 0.45;
+    x->high_d_factor = 10;
+    const long steps = c->quick ? 500 : 2000;
+    const int seeds = 3, high_d = c->quick ? 10000 : 1000000;
+    const int low_d[] = { 10, 500 };
+    x->n_runs = 2 * seeds + 2 * seeds;
+    x->runs = calloc((size_t)x->n_runs, sizeof *x->runs);
+    if (!x->runs) return no_memory();
+    static char labels[4][48];
+    snprintf(labels[0], sizeof labels[0], "d=%d, s=6", low_d[0]);
+    snprintf(labels[1], sizeof labels[1], "d=%d, s=6", low_d[1]);
+    snprintf(labels[2], sizeof labels[2], "d=%d, s=d^%.2f", high_d, x->high_d_exponent);
+    snprintf(labels[3], sizeof labels[3], "d=%d, s=%g sqrt(d)", high_d, x->high_d_factor);
+    int k = 0;
+    for (int g = 0; g < 4; g++)
+        for (int s = 0; s < seeds; s++, k++) {
+            cli_xp_sep_run *run = &x->runs[k];
+            run->group = g < 2 ? "low-d" : "high-d";
+            run->label = labels[g];
+            run->d = g < 2 ? low_d[g] : high_d;
+            run->n = 10;
+            run->seed = c->seed + (uint64_t)s;
+            run->separation = g < 2 ? 6.0 : g == 2 ? pow(run->d, x->high_d_exponent)
+                                                   : x->high_d_factor * sqrt((double)run->d);
+            run->steps = steps;
+        }
+    for (k = 0; k < x->n_runs; k++) {
+        if (cli_stop_requested()) return XP_STOPPED;
+        cli_xp_sep_run *run = &x->runs[k];
+        progress(c, "separation: %s (separation %.4g), seed %llu: n = %d, learned weights, %ld steps", run->label,
+                 run->separation, (unsigned long long)run->seed, run->n, run->steps);
+        int rc = sep_run(c, run);
+        if (rc != 0) return rc;
+    }
+    return 0;
+}
+
+/* ---- recovery ---------------------------------------------------------------------------- */
+
+/* m truth components of equal weight on a circle in d = 2 whose neighbours
+ * are `separation` apart: means (m x 2) and weights (m). */
+static void circle_truth(int m, double separation, double *means, double *w)
+{
+    const double pi = 3.14159265358979323846, r = separation / 2 / sin(pi / m);
+    for (int j = 0; j < m; j++) {
+        means[2 * j] = r * cos(2 * pi * j / m);
+        means[2 * j + 1] = r * sin(2 * pi * j / m);
+        w[j] = 1.0 / m;
+    }
+}
+
+/* One (m, c) point: R inits of n = ceil(c m ln m) components, EM with learned
+ * weights from truth draws. An init recovers the truth when every truth
+ * component j holds model weight >= mass_frac w_j within radius of mu*_j; it
+ * covered the truth at the start when every truth component's Voronoi cell
+ * held an initial mean (what n uniform draws do with probability coupon). */
+static int rec_point(const xp *c, cli_xp_rec_point *pt)
+{
+    const cli_xp_rec *x = &c->rec;
+    const int m = pt->m, n = pt->n, d = x->d;
+    double truth[2 * 8], w[8], mass[8], cell[8];
+    circle_truth(m, x->separation, truth, w);
+    char *spec = truth_text(m, d, w, truth);
+    char dim[16], comps[16], R[24], T[24], est[40], seed[24], log[40];
+    snprintf(dim, sizeof dim, "%d", d);
+    snprintf(comps, sizeof comps, "%d", n);
+    snprintf(R, sizeof R, "%ld", pt->inits);
+    snprintf(T, sizeof T, "%ld", x->steps);
+    snprintf(est, sizeof est, "mc:%ld", x->samples);
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)c->seed);
+    snprintf(log, sizeof log, "every:%ld", x->steps);
+    const char *const fixed[] = { "--dim", dim, "--components", comps, "--weights", "uniform", "--learn-weights", "1",
+                                  "--truth", spec, "--inits", R, "--steps", T, "--algo", "em", "--estimator", est,
+                                  "--init", "truth-sample", "--seed", seed, "--log", log, "--trace-inits", "0",
+                                  NULL };
+    const size_t rn = (size_t)pt->inits * (size_t)n;
+    double *mu = malloc(sizeof(double) * rn * (size_t)d), *pi = malloc(sizeof(double) * rn);
+    double *ones = malloc(sizeof(double) * (size_t)n);
+    pt->rec = calloc((size_t)pt->inits, 1);
+    pt->cov = calloc((size_t)pt->inits, 1);
+    pt->cover_dist = calloc((size_t)pt->inits, sizeof(double));
+    xp_batch b;
+    memset(&b, 0, sizeof b);
+    int rc = spec && mu && pi && ones && pt->rec && pt->cov && pt->cover_dist ? 0 : no_memory();
+    free(spec); /* xp_open keeps its canonical copy */
+    if (rc == 0) rc = xp_open(c, fixed, &b);
+    if (rc == 0 && ogem_solver_get_means(b.sv, mu) != OGEM_OK) rc = read_failed(b.sv);
+    if (rc == 0) {
+        for (int i = 0; i < n; i++) ones[i] = 1;
+        for (long r = 0; r < pt->inits; r++) {
+            voronoi_cells(n, d, mu + (size_t)r * (size_t)n * (size_t)d, ones, m, truth, cell);
+            pt->cov[r] = 1;
+            for (int j = 0; j < m; j++)
+                if (cell[j] == 0) pt->cov[r] = 0;
+        }
+        rc = xp_steps(&b, NULL, NULL);
+    }
+    if (rc == 0 && (ogem_solver_get_means(b.sv, mu) != OGEM_OK || ogem_solver_get_weights(b.sv, pi) != OGEM_OK))
+        rc = read_failed(b.sv);
+    if (rc == 0) {
+        long nrec = 0, ncov = 0;
+        for (long r = 0; r < pt->inits; r++) {
+            ogem_mixture_match(n, d, mu + (size_t)r * (size_t)n * (size_t)d, pi + (size_t)r * (size_t)n, m, truth, w,
+                               x->radius, NULL, mass);
+            pt->rec[r] = 1;
+            for (int j = 0; j < m; j++)
+                if (!(mass[j] >= x->mass_frac * w[j])) pt->rec[r] = 0;
+            pt->cover_dist[r] = b.met[r].cover_dist;
+            nrec += pt->rec[r];
+            ncov += pt->cov[r];
+        }
+        pt->recovered = (double)nrec / (double)pt->inits;
+        pt->covered = (double)ncov / (double)pt->inits;
+        pt->coupon = cli_xp_coupon(m, n);
+        pt->seconds = b.seconds;
+    }
+    xp_batch_free(&b);
+    free(mu);
+    free(pi);
+    free(ones);
+    return rc;
+}
+
+static int recovery_experiment(xp *c)
+{
+    cli_xp_rec *x = &c->rec;
+    static const double all_c[] = { 0.25, 0.5, 1, 1.5, 2, 3 }, quick_c[] = { 0.5, 1, 2, 3 };
+    const double *cs = c->quick ? quick_c : all_c;
+    const int n_c = c->quick ? (int)(sizeof quick_c / sizeof quick_c[0]) : (int)(sizeof all_c / sizeof all_c[0]);
+    const int m_lo = 3, m_hi = 5;
+    x->d = 2;
+    x->separation = 8;
+    x->radius = 1;
+    x->mass_frac = 0.5;
+    x->steps = c->quick ? 100 : 200;
+    x->samples = 4096;
+    x->n_points = (m_hi - m_lo + 1) * n_c;
+    x->points = calloc((size_t)x->n_points, sizeof *x->points);
+    if (!x->points) return no_memory();
+    int k = 0;
+    for (int m = m_lo; m <= m_hi; m++)
+        for (int j = 0; j < n_c; j++, k++) {
+            cli_xp_rec_point *pt = &x->points[k];
+            pt->m = m;
+            pt->c = cs[j];
+            pt->n = (int)ceil(cs[j] * m * log((double)m) - 1e-9);
+            if (pt->n < 1) pt->n = 1;
+            pt->inits = c->quick ? 16 : 64;
+        }
+    for (k = 0; k < x->n_points; k++) {
+        if (cli_stop_requested()) return XP_STOPPED;
+        cli_xp_rec_point *pt = &x->points[k];
+        progress(c, "recovery: m = %d, c = %g: n = %d components, %ld inits, %ld EM steps", pt->m, pt->c, pt->n,
+                 pt->inits, x->steps);
+        int rc = rec_point(c, pt);
+        if (rc != 0) return rc;
+    }
+    return 0;
+}
+
+/* ---- the command ------------------------------------------------------------------------- */
+
+/* The backend and precision the runs get (and the CPU-fallback notice). */
+static int probe(const xp *c, cli_xp_report *rep)
+{
+    const char *const fixed[] = { "--dim", "1", "--components", "1", "--inits", "1", "--steps", "0", NULL };
+    xp_batch b;
+    ogem_solver_info info;
+    int rc = xp_open(c, fixed, &b);
+    ogem_status st = rc == 0 ? ogem_solver_get_info(b.sv, &info) : OGEM_OK;
+    if (st != OGEM_OK) {
+        cli_library_error(CMD, &b.o, NULL, NULL, cli_solver_message(b.sv, st));
+        rc = -1;
+    }
+    if (rc == 0) {
+        /* names the backends keep as static strings */
+        rep->backend = info.backend;
+        rep->precision = info.precision;
+    }
+    xp_batch_free(&b);
+    return rc;
+}
+
+static int experiments(xp *c, int name, cli_xp_report *rep)
+{
+    int rc = probe(c, rep);
+    if (rc == 0 && (name == NAME_FLOOR || name == NAME_ALL)) {
+        rc = floor_experiment(c);
+        rep->floor = &c->floor;
+    }
+    if (rc == 0 && (name == NAME_SEPARATION || name == NAME_ALL)) {
+        rc = separation_experiment(c);
+        rep->sep = &c->sep;
+    }
+    if (rc == 0 && (name == NAME_RECOVERY || name == NAME_ALL)) {
+        rc = recovery_experiment(c);
+        rep->rec = &c->rec;
+    }
+    return rc;
+}
+
+static int write_outputs(ogem_outdir *od, const cli_xp_report *rep)
+{
+    char msg[512];
+    const char *names[] = { rep->floor ? "floor.csv" : NULL, rep->floor ? "floor_samples.csv" : NULL,
+                            rep->sep ? "separation.csv" : NULL, rep->sep ? "separation_traj.csv" : NULL,
+                            rep->rec ? "recovery.csv" : NULL, rep->rec ? "recovery_inits.csv" : NULL,
+                            "summary.json", "report.md" };
+    enum { N_FILES = sizeof names / sizeof names[0] };
+    FILE *f[N_FILES] = { NULL };
+    for (int k = 0; k < N_FILES; k++)
+        if (names[k] && !(f[k] = ogem_outdir_create(od, names[k], msg, sizeof msg))) {
+            cli_error(CMD, "--out: %s", msg);
+            return -1;
+        }
+    char *json = cli_xp_summary_json(rep);
+    if (!json) return no_memory();
+    if (rep->floor) cli_xp_floor_csv(f[0], f[1], rep->floor);
+    if (rep->sep) cli_xp_sep_csv(f[2], f[3], rep->sep);
+    if (rep->rec) cli_xp_rec_csv(f[4], f[5], rep->rec);
+    fputs(json, f[6]);
+    free(json);
+    cli_xp_report_md(f[7], rep);
+    return 0;
+}
+
+/* Validates experiment's flags into c. */
+static int xp_options(xp *c, const unsigned char *given)
+{
+    static const char *const devices[] = {"auto", "cpu", "gpu", NULL};
+    int dev = 0, threads = 0;
+    if (cli_parse_choice(CMD, "--device", c->value[XF_DEVICE], devices, &dev) ||
+        cli_parse_int(CMD, "--threads", c->value[XF_THREADS], 0, 4096, &threads) ||
+        cli_parse_u64(CMD, "--seed", c->value[XF_SEED], &c->seed))
+        return -1;
+    if ((ogem_device)dev == OGEM_DEVICE_GPU && ogem_gpu_count() == 0) {
+        cli_error(CMD, "--device: gpu was requested but no usable CUDA device was found (use auto or cpu)");
+        return -1;
+    }
+    c->quick = given[XF_QUICK];
+    c->quiet = given[XF_QUIET];
+    return 0;
+}
+
+static void xp_free(xp *c)
+{
+    cli_xp_floor_free(&c->floor);
+    cli_xp_sep_free(&c->sep);
+    cli_xp_rec_free(&c->rec);
+}
+
+static void help(void)
+{
+    cli_print_help(stdout, "ogem experiment NAME [FLAGS]     NAME: floor | separation | recovery | all",
+                   "Follow-up experiments with a mixture truth and learned weights:\n"
+                   "  floor       finite-sample EM, n = 2 on fixed:N, N = 1e2..1e6: distance vs N\n"
+                   "              (slopes -1/4 for equal weights, -1/2 for unequal in Dwivedi et al. 2020)\n"
+                   "  separation  n = 10, learned weights, 0.3 N(3 e1, I) + 0.7 N(-3 e1, I) in d = 10, 500,\n"
+                   "              then d = 1e6 with separation d^0.45 against 10 sqrt(d)\n"
+                   "  recovery    m = 3..5 separated components, n = ceil(c m ln m) from truth draws:\n"
+                   "              the fraction of inits recovering every component against c\n"
+                   "  all         the three into one directory\n"
+                   "Writes CSV, summary.json, report.md and PNG figures into --out.",
+                   xp_flags, XF_COUNT,
+                   "Each default takes a few minutes on a 2-core CPU; --quick about a minute for all.");
+}
+
+int cli_experiment_main(int argc, char **argv)
+{
+    /* NAME comes first; the flags follow it (argv[0] is skipped by the parser). */
+    const int named = argc >= 2 && argv[1][0] != '-';
+    const char *value[XF_COUNT];
+    unsigned char given[XF_COUNT];
+    int pr = cli_parse_flags(CMD, xp_flags, XF_COUNT, named ? argc - 1 : argc, named ? argv + 1 : argv, value, given);
+    if (pr == CLI_PARSE_HELP) {
+        help();
+        return CLI_EXIT_OK;
+    }
+    if (pr == CLI_PARSE_ERROR) return CLI_EXIT_USAGE;
+    int name = 0;
+    if (!named) {
+        cli_error(CMD, "NAME: missing (floor, separation, recovery or all; see 'ogem experiment --help')");
+        return CLI_EXIT_USAGE;
+    }
+    if (cli_parse_choice(CMD, "NAME", argv[1], NAMES, &name) != 0) return CLI_EXIT_USAGE;
+
+    xp c;
+    memset(&c, 0, sizeof c);
+    cli_xp_report rep;
+    memset(&rep, 0, sizeof rep);
+    c.value = value;
+    c.t0 = cli_now();
+    if (xp_options(&c, given) != 0) return CLI_EXIT_USAGE;
+    rep.quick = c.quick;
+    rep.seed = c.seed;
+
+    /* Resolve the plotter before any work, so a bad --plotter fails fast. */
+    char *plotter = NULL;
+    if (cli_plot_resolve(CMD, SCRIPT, given[XF_PLOTTER] ? value[XF_PLOTTER] : NULL, given[XF_NO_PLOTS], &plotter) != 0)
+        return CLI_EXIT_USAGE;
+
+    /* As `ogem paper`: SIGINT/SIGTERM from here to the commit only ask to
+     * stop, between two steps or runs; --out is then left as it was (its
+     * temporaries removed, the directory too if it was created here) and the
+     * exit status is 130. Installed before --out exists, so that no signal
+     * finds it half made. Experiments do not resume: they are run again. */
+    cli_stop_install();
+    char msg[512] = "";
+    ogem_outdir *od = ogem_outdir_open(value[XF_OUT], msg, sizeof msg);
+    if (!od) {
+        cli_error(CMD, "--out: %s", msg);
+        cli_stop_restore();
+        free(plotter);
+        return CLI_EXIT_USAGE;
+    }
+    cli_solver_notices_start();
+    /* Every failure from here is one of the runs (the flags are checked):
+     * exit 1, and --out is left as it was. */
+    int exit_code = CLI_EXIT_FAILURE;
+    int how = cli_stop_requested() ? XP_STOPPED : experiments(&c, name, &rep);
+    if (how == XP_STOPPED) {
+        cli_error(CMD, "interrupted (%s): nothing was written to %s (experiments do not resume; run it again)",
+                  cli_stop_name(), value[XF_OUT]);
+        exit_code = CLI_EXIT_INTERRUPTED;
+    }
+    if (how != 0) goto out;
+    rep.wall_seconds = cli_now() - c.t0;
+    if (write_outputs(od, &rep) != 0) goto out;
+    int committed = ogem_outdir_commit(od, msg, sizeof msg);
+    od = NULL; /* commit frees it, whatever the outcome */
+    if (committed != 0) {
+        cli_error(CMD, "--out: %s", msg);
+        goto out;
+    }
+    exit_code = CLI_EXIT_OK;
+    if (cli_stop_requested()) {
+        /* during the final write, which the handlers let finish */
+        cli_error(CMD, "%s during the final write: the results are complete and committed in %s (no figures)",
+                  cli_stop_name(), value[XF_OUT]);
+        exit_code = CLI_EXIT_INTERRUPTED;
+        goto out;
+    }
+    cli_stop_restore(); /* the plotter is a child: Ctrl-C stops it and experiment alike */
+    if (given[XF_NO_PLOTS]) progress(&c, "figures skipped (--no-plots)");
+    else if (cli_plot_run(CMD, SCRIPT, plotter, value[XF_OUT]) == 0) progress(&c, "figures written");
+    cli_xp_print_summary(&rep, value[XF_OUT]);
+out:
+    if (od) ogem_outdir_abort(od);
+    cli_stop_restore();
+    xp_free(&c);
+    free(plotter);
+    return exit_code;
+}
