@@ -34,7 +34,7 @@ typedef struct cli_xp_floor {
 
 typedef struct cli_xp_sep_run {
     const char *group;            /* "low-d" or "high-d"                           */
-    const char *label;            /* "d=10", "d=1e+06, s=d^0.45", ...             */
+    char label[48];               /* "d=10, s=6", "d=100000, s=d^0.45", ...     */
     int d, n;
     uint64_t seed;
     double separation;            /* |mu*_1 - mu*_2|                               */
