@@ -427,7 +427,10 @@ static int sep_run(const xp *c, cli_xp_sep_run *run)
 
 /* The separation runs: d = 10 and d = 500 at s = 6 (the issue's truth), three
  * seeds each, all the steps; then the high-d pair s = d^0.45 against
- * s = 10 sqrt(d), one seed each and fewer steps. The high d is 10^5, not the
+ * s = 10 sqrt(d), one seed each and fewer steps (the means start sqrt(2 d)
+ * from the truth and contract by about 1 - eta pi_i per step: ln(sqrt(2 d)) /
+ * (0.05 * 0.3) is ~400 steps at d = 10^5; d = 10^4 measured converged within
+ * 500 steps, not within 300). The high d is 10^5, not the
  * issue's 10^6: with a mixture truth a subspace step costs O(d K^2) per truth
  * component on the host (ogem_subspace_basis and the strata's projections,
  * 75% of a step), measured 0.19 s per step at d = 10^5 on this 2-core CPU, so
@@ -447,8 +450,8 @@ static int separation_experiment(xp *c)
     const struct { const char *group; int d, seeds; long steps; int kind; } plan[] = {
         { "low-d", 10, 3, c->quick ? 500 : 2000, 0 },
         { "low-d", 500, 3, c->quick ? 500 : 2000, 0 },
-        { "high-d", high_d, 1, 500, 1 },
-        { "high-d", high_d, 1, 500, 2 },
+        { "high-d", high_d, 1, c->quick ? 500 : 600, 1 },
+        { "high-d", high_d, 1, c->quick ? 500 : 600, 2 },
     };
     enum { N_PLAN = sizeof plan / sizeof plan[0] };
     for (int g = 0; g < N_PLAN; g++) x->n_runs += plan[g].seeds;
