@@ -128,6 +128,11 @@ const char *ogem_solver_error(const ogem_solver *s);
  * mu* overflows a double (distances beyond about 1.3e154). */
 ogem_status ogem_solver_set_means(ogem_solver *s, const double *mu);
 ogem_status ogem_solver_get_means(const ogem_solver *s, double *mu);
+/* The means as the solver holds them, m = mu - mu* (R x n x d): what a
+ * checkpoint stores, since mu* + m followed by set_means' mu - mu* need not
+ * give m back to the last bit when mu* is not 0. Same checks as set_means. */
+ogem_status ogem_solver_get_means_relative(const ogem_solver *s, double *m);
+ogem_status ogem_solver_set_means_relative(ogem_solver *s, const double *m);
 
 /* The weights of the whole batch, R x n: the settings' weights, or the
  * learned ones (learn_weights). get_weights gives pi = exp(log pi); the log
