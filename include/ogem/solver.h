@@ -217,6 +217,16 @@ ogem_status ogem_init_truth_sample(double *out, long first, long count, int n, i
 double ogem_mixture_match(int n, int d, const double *mu, const double *pi, int m, const double *truth_means,
                           const double *w, double radius, double *near, double *mass);
 
+/* One initialization in d dimensions, means mu (n x d) against a truth with
+ * means truth_means (m x d), as the same run in k <= n + m - 1 dimensions:
+ * coordinates in an orthonormal basis of span{mu_i - mu*_1, mu*_j - mu*_1},
+ * mu*_1 at the origin (reduce.c says why this is exact). Writes mu_out
+ * (n x kmax) and truth_out (m x kmax), zero beyond column k, and returns k
+ * (at least 1), or -1 when kmax < k or memory runs out. Costs O((n + m)^2 d)
+ * once; a run in d = 10^6 then costs what one in k dimensions does. */
+int ogem_reduce_to_span(int n, int d, const double *mu, int m, const double *truth_means, int kmax, double *mu_out,
+                        double *truth_out);
+
 /* ---- weights ------------------------------------------------------------------ */
 
 /* Checks n weights: positive, finite, summing to 1 within 1e-9. */
