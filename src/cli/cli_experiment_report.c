@@ -116,13 +116,13 @@ void cli_xp_floor_csv(FILE *f, FILE *runs, const cli_xp_floor *x)
 
 void cli_xp_sep_csv(FILE *f, FILE *traj, const cli_xp_sep *x)
 {
-    fprintf(f, "group,label,d,seed,separation,steps,cell_1,cell_2,near_1,near_2,max_weight,cover_dist,voronoi,fits,"
+    fprintf(f, "group,label,d,run_dim,seed,separation,steps,cell_1,cell_2,near_1,near_2,max_weight,cover_dist,voronoi,fits,"
                "underfits,seconds\n");
     fprintf(traj, "label,d,seed,step,component,x,y,weight\n");
     for (int k = 0; k < x->n_runs; k++) {
         const cli_xp_sep_run *r = &x->runs[k];
-        fprintf(f, "%s,\"%s\",%d,%llu,%.17g,%ld,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%d,%d,%.3f\n", r->group,
-                r->label, r->d, (unsigned long long)r->seed, r->separation, r->steps, r->cell[0], r->cell[1],
+        fprintf(f, "%s,\"%s\",%d,%d,%llu,%.17g,%ld,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%d,%d,%.3f\n", r->group,
+                r->label, r->d, r->run_dim, (unsigned long long)r->seed, r->separation, r->steps, r->cell[0], r->cell[1],
                 r->near[0], r->near[1], r->max_weight, r->cover_dist, r->voronoi, r->fits, r->underfits, r->seconds);
         for (long t = 0; t < r->n_traj; t++)
             for (int i = 0; i < r->n; i++) {
@@ -185,6 +185,7 @@ static void json_sep(ogem_json_writer *w, const cli_xp_sep *x)
         ogem_jw_string(w, "group", r->group);
         ogem_jw_string(w, "label", r->label);
         ogem_jw_int(w, "d", r->d);
+        ogem_jw_int(w, "run_dim", r->run_dim);
         ogem_jw_uint(w, "seed", r->seed);
         ogem_jw_double(w, "separation", r->separation);
         ogem_jw_double_array(w, "cell_weights", r->cell, 2);

@@ -36,6 +36,8 @@ typedef struct cli_xp_sep_run {
     const char *group;            /* "low-d" or "high-d"                           */
     char label[48];               /* "d=10, s=6", "d=100000, s=d^0.45", ...     */
     int d, n;
+    int reduced;                  /* run in the span of the means and the truth   */
+    int run_dim;                  /* the dimension it computed in: d, or that span's */
     uint64_t seed;
     double separation;            /* |mu*_1 - mu*_2|                               */
     long steps;
