@@ -20,7 +20,8 @@
  * One Philox generator serves mc (reseeded per group) and fixed (one draw).
  * eval() uploads the active inits' lines (in float or double: the compute
  * type), runs the fused or the GEMM path, and copies back log_mass, cond_mean
- * and mean_lse. Every device allocation goes through gpu_buf_reserve, which
+ * and mean_lse, through page-locked host staging (gpu_host_reserve; plain
+ * memory if pinning is refused). Every device allocation goes through gpu_buf_reserve, which
  * keeps the peak that info() reports (cuBLAS's workspace included; cuRAND's
  * and the CUDA context's own memory are not ours to count). Sizes formed from
  * the caller's R, n, K and N go through math/checked.h.
@@ -100,13 +101,40 @@ ogem_status gpu_blas_ready(gpu_backend *b)
 
 /* ---- host staging ------------------------------------------------------------- */
 
-static void *host_reserve(void **p, size_t *have, size_t bytes)
+/* Page-locked staging makes cudaMemcpyAsync a DMA that runs while the host
+ * stages the next array (pageable memory is first copied by the driver into
+ * its own pinned bounce buffer, synchronously). Pinning can fail where plain
+ * memory does not (a locked-memory limit, a container without the right,
+ * a driver that cannot map more): then malloc, and the copies are only as
+ * async as pageable memory allows - same bytes, same results. Host memory:
+ * not counted in peak_device_bytes. */
+void *gpu_host_reserve(host_buf *hb, size_t bytes, int pin)
 {
-    if (*p && *have >= bytes) return *p;
-    free(*p);
-    *p = malloc(bytes ? bytes : 1);
-    *have = *p ? bytes : 0;
-    return *p;
+    if (!bytes) bytes = 1;
+    if (hb->p && hb->bytes >= bytes) return hb->p;
+    gpu_host_release(hb);
+    if (pin) {
+        if (cudaMallocHost(&hb->p, bytes) == cudaSuccess) {
+            hb->pinned = 1;
+        } else {
+            cudaGetLastError(); /* the failure is not the stream's: clear it */
+            hb->p = NULL;
+        }
+    }
+    if (!hb->p) hb->p = malloc(bytes);
+    hb->bytes = hb->p ? bytes : 0;
+    return hb->p;
+}
+
+void gpu_host_release(host_buf *hb)
+{
+    if (hb->p) {
+        if (hb->pinned) cudaFreeHost(hb->p);
+        else free(hb->p);
+    }
+    hb->p = NULL;
+    hb->bytes = 0;
+    hb->pinned = 0;
 }
 
 static ogem_status host_nomem(gpu_backend *b)
@@ -185,9 +213,8 @@ static ogem_status draw_normals(gpu_backend *b, uint64_t seed, double *dst, size
     return OGEM_OK;
 }
 
-static ogem_status gpu_prepare(ogem_backend *ob, long step)
+static ogem_status prepare_step(gpu_backend *b, long step)
 {
-    gpu_backend *b = (gpu_backend *)ob;
     if (step < 0) {
         snprintf(b->base.err, sizeof b->base.err, "step index must be >= 0 (got %ld)", step);
         return OGEM_ERR_INVALID;
@@ -205,8 +232,8 @@ static ogem_status gpu_prepare(ogem_backend *ob, long step)
         GPU_TRY(gpu_points_from_rowmajor(b, slice, 1));
         b->pts_version++;
     } else if (b->kind == OGEM_EST_QMC) {
-        unsigned long long *h = (unsigned long long *)host_reserve(&b->h_lines, &b->h_lines_bytes,
-                                                                   sizeof(unsigned long long) * (size_t)b->K);
+        unsigned long long *h =
+            (unsigned long long *)gpu_host_reserve(&b->h_lines, sizeof(unsigned long long) * (size_t)b->K, 1);
         if (!h) return host_nomem(b);
         for (int k = 0; k < b->K; k++) h[k] = (unsigned long long)ogem_qmc_shift(b->seed, step, k);
         GPU_TRY_CUDA(b, cudaMemcpyAsync(b->shift.p, h, sizeof(unsigned long long) * (size_t)b->K,
@@ -232,9 +259,8 @@ static void stage_lines(const ogem_lines *L, const int *map, int Ra, T *a, T *c)
     }
 }
 
-static ogem_status gpu_eval(ogem_backend *ob, const ogem_lines *L, ogem_moments *out)
+static ogem_status eval_lines(gpu_backend *b, const ogem_lines *L, ogem_moments *out)
 {
-    gpu_backend *b = (gpu_backend *)ob;
     const int n = L->n, K = L->K, R = L->R;
     if (K != b->K || n < 1 || R < 0) {
         snprintf(b->base.err, sizeof b->base.err,
@@ -250,8 +276,7 @@ static ogem_status gpu_eval(ogem_backend *ob, const ogem_lines *L, ogem_moments 
     if (!path) return OGEM_ERR_UNSUPPORTED;
 
     /* active inits, compact */
-    int *map = (int *)host_reserve((void **)&b->h_map, &b->h_map_bytes,
-                                   ogem_size_mul(sizeof(int), ogem_count(R > 0 ? R : 1)));
+    int *map = (int *)gpu_host_reserve(&b->h_map, ogem_size_mul(sizeof(int), ogem_count(R > 0 ? R : 1)), 0);
     if (!map) return host_nomem(b);
     int Ra = 0;
     for (int r = 0; r < R; r++)
@@ -280,7 +305,7 @@ static ogem_status gpu_eval(ogem_backend *ob, const ogem_lines *L, ogem_moments 
                  Ra, n, K);
         return OGEM_ERR_NOMEM;
     }
-    char *h = (char *)host_reserve(&b->h_lines, &b->h_lines_bytes, hbytes);
+    char *h = (char *)gpu_host_reserve(&b->h_lines, hbytes, 1);
     if (!h) return host_nomem(b);
 
     GPU_TRY(gpu_buf_reserve(b, &b->la, na * tsize, "lines"));
@@ -342,13 +367,9 @@ static ogem_status gpu_eval(ogem_backend *ob, const ogem_lines *L, ogem_moments 
         pts.npts = b->N;
         st = gpu_eval_fused(b, Ra, n, K, lad, b->lc.p, &pts, lm, cm, lse);
     }
-    if (st) {
-        cudaStreamSynchronize(b->stream);
-        cudaGetLastError();
-        return st;
-    }
+    if (st) return st;
 
-    double *ho = (double *)host_reserve((void **)&b->h_out, &b->h_out_bytes, nout * sizeof(double));
+    double *ho = (double *)gpu_host_reserve(&b->h_out, nout * sizeof(double), 1);
     if (!ho) return host_nomem(b);
     GPU_TRY_CUDA(b, cudaMemcpyAsync(ho, b->out.p, nout * sizeof(double), cudaMemcpyDeviceToHost, b->stream));
     GPU_TRY_CUDA(b, cudaStreamSynchronize(b->stream));
@@ -362,6 +383,30 @@ static ogem_status gpu_eval(ogem_backend *ob, const ogem_lines *L, ogem_moments 
     }
     b->last_path = path;
     return OGEM_OK;
+}
+
+/* A failed step may leave copies from the pinned staging (and kernels)
+ * queued on the stream: wait for them, so that the next call may rewrite,
+ * grow or free the staging; the error they raise is the one already in err. */
+static ogem_status settle(gpu_backend *b, ogem_status st)
+{
+    if (st != OGEM_OK) {
+        cudaStreamSynchronize(b->stream);
+        cudaGetLastError();
+    }
+    return st;
+}
+
+static ogem_status gpu_prepare(ogem_backend *ob, long step)
+{
+    gpu_backend *b = (gpu_backend *)ob;
+    return settle(b, prepare_step(b, step));
+}
+
+static ogem_status gpu_eval(ogem_backend *ob, const ogem_lines *L, ogem_moments *out)
+{
+    gpu_backend *b = (gpu_backend *)ob;
+    return settle(b, eval_lines(b, L, out));
 }
 
 static void gpu_info(const ogem_backend *ob, ogem_solver_info *info)
@@ -391,9 +436,8 @@ static void gpu_destroy(ogem_backend *ob)
     gen_release(b);
     if (b->stream) cudaStreamDestroy(b->stream);
     cudaGetLastError();
-    free(b->h_lines);
-    free(b->h_out);
-    free(b->h_map);
+    host_buf *hbufs[] = {&b->h_lines, &b->h_out, &b->h_cnt, &b->h_map};
+    for (size_t q = 0; q < sizeof hbufs / sizeof hbufs[0]; q++) gpu_host_release(hbufs[q]);
     free(b);
 }
 

@@ -72,6 +72,16 @@ typedef struct gpu_buf {
     size_t bytes;
 } gpu_buf;
 
+/* A host staging buffer (grown on demand, kept): page-locked when it is the
+ * end of a cudaMemcpyAsync, so that the copy is a DMA the stream overlaps;
+ * pinned says which allocator it came from (cudaMallocHost, or malloc when
+ * pinning failed or was not asked for: gpu_host_reserve). */
+typedef struct host_buf {
+    void *p;
+    size_t bytes;
+    int pinned;
+} host_buf;
+
 typedef struct gpu_backend {
     ogem_backend base;
     int device;
@@ -114,13 +124,10 @@ typedef struct gpu_backend {
     gpu_buf qnodes, qw, qcnt, qscr; /* exact: rules of a batch, counts, builder tables */
     gpu_buf blas_ws;
 
-    /* host staging */
-    void *h_lines;
-    size_t h_lines_bytes;
-    double *h_out;
-    size_t h_out_bytes;
-    int *h_map;
-    size_t h_map_bytes;
+    /* host staging: h_lines (lines up; qmc shifts), h_out (results down) and
+     * h_cnt (exact: rule sizes down) are pinned; h_map (the active inits) never
+     * leaves the host, so it is plain memory */
+    host_buf h_lines, h_out, h_cnt, h_map;
 } gpu_backend;
 
 /* ---- errors (gpu_info.cu) ------------------------------------------------- */
@@ -159,6 +166,12 @@ ogem_status gpu_fail_cublas(char *msg, size_t len, cublasStatus_t e, const char 
 /* Makes buf hold at least bytes (contents are lost when it grows). */
 ogem_status gpu_buf_reserve(gpu_backend *b, gpu_buf *buf, size_t bytes, const char *what);
 void gpu_buf_release(gpu_backend *b, gpu_buf *buf);
+/* Makes hb hold at least bytes (contents are lost when it grows); NULL when
+ * out of host memory. pin: page-locked if the driver grants it, else malloc.
+ * A buffer must not grow or be released while a copy on b->stream uses it
+ * (gpu_eval and gpu_prepare leave none in flight, even when they fail). */
+void *gpu_host_reserve(host_buf *hb, size_t bytes, int pin);
+void gpu_host_release(host_buf *hb);
 /* cuBLAS on first use. */
 ogem_status gpu_blas_ready(gpu_backend *b);
 

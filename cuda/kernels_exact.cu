@@ -24,7 +24,6 @@
  * with the batch split); it agrees with the CPU to ~1e-15.
  */
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "gpu_internal.cuh"
 
@@ -92,7 +91,7 @@ ogem_status gpu_eval_exact(gpu_backend *b, int Ra, int n, int K, const double *l
     const int RT = (size_t)Ra < capT ? Ra : (int)capT;
     GPU_TRY(gpu_buf_reserve(b, &b->qscr, sizeof(ogem_qtables) * (size_t)RT, "quadrature tables"));
     GPU_TRY(gpu_buf_reserve(b, &b->qcnt, sizeof(int) * (size_t)Ra, "quadrature counts"));
-    int *hcnt = (int *)malloc(sizeof(int) * (size_t)Ra);
+    int *hcnt = (int *)gpu_host_reserve(&b->h_cnt, sizeof(int) * (size_t)Ra, 1);
     if (!hcnt) {
         snprintf(b->base.err, sizeof b->base.err, "out of host memory for quadrature counts");
         return OGEM_ERR_NOMEM;
@@ -115,7 +114,6 @@ ogem_status gpu_eval_exact(gpu_backend *b, int Ra, int n, int K, const double *l
         }
         if (hcnt[r] > most) most = hcnt[r];
     }
-    free(hcnt);
     if (st) return st;
     int cap = OGEM_QUAD_MAX_POINTS;
     while (cap < most) cap *= 2;
