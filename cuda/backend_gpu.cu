@@ -246,6 +246,7 @@ static ogem_status prepare_step(gpu_backend *b, long step)
     return OGEM_OK;
 }
 
+/* The active inits' biases into a and (unless c is NULL) slopes into c. */
 template <typename T>
 static void stage_lines(const ogem_lines *L, const int *map, int Ra, T *a, T *c)
 {
@@ -253,6 +254,7 @@ static void stage_lines(const ogem_lines *L, const int *map, int Ra, T *a, T *c)
     for (int q = 0; q < Ra; q++) {
         const int r = map[q];
         for (int i = 0; i < n; i++) a[(size_t)q * n + i] = (T)L->a[(size_t)r * n + i];
+        if (!c) continue;
         const double *cr = L->c + (size_t)r * n * K;
         T *cq = c + (size_t)q * n * K;
         for (size_t u = 0; u < (size_t)n * K; u++) cq[u] = (T)cr[u];
@@ -287,17 +289,17 @@ static ogem_status eval_lines(gpu_backend *b, const ogem_lines *L, ogem_moments 
     const size_t tsize = flt ? sizeof(float) : sizeof(double);
     const size_t na = ogem_size_mul(ogem_count(Ra), ogem_count(n)), nc = ogem_size_mul(na, ogem_count(K));
     /* double lines in float mode: the fused kernels take the biases in double
-     * (a far component's a_i has no float digits to spare), exact builds its
-     * rules from double lines */
-    const int need_d = flt;
-    /* the staging block: lines in the compute type, [lines in double], [dims] */
+     * (a far component's a_i has no float digits to spare); only exact needs
+     * the slopes in double too (it builds its rules from double lines), every
+     * other estimator reads them in float alone */
+    const int need_ad = flt, need_cd = flt && exact;
+    /* the staging block: lines in the compute type, [biases, [slopes] in
+     * double], [dims] */
     size_t hbytes = 0, off_ad = 0, off_cd = 0, off_k = 0;
     const size_t off_a = stage_slot(&hbytes, ogem_size_mul(na, tsize));
     const size_t off_c = stage_slot(&hbytes, ogem_size_mul(nc, tsize));
-    if (need_d) {
-        off_ad = stage_slot(&hbytes, ogem_size_mul(na, sizeof(double)));
-        off_cd = stage_slot(&hbytes, ogem_size_mul(nc, sizeof(double)));
-    }
+    if (need_ad) off_ad = stage_slot(&hbytes, ogem_size_mul(na, sizeof(double)));
+    if (need_cd) off_cd = stage_slot(&hbytes, ogem_size_mul(nc, sizeof(double)));
     if (exact) off_k = stage_slot(&hbytes, ogem_size_mul(sizeof(int), ogem_count(Ra)));
     const size_t nout = ogem_size_add(ogem_size_add(na, nc), ogem_count(Ra));
     if (hbytes == OGEM_SIZE_MAX || ogem_size_mul(nout, sizeof(double)) == OGEM_SIZE_MAX) {
@@ -317,13 +319,13 @@ static ogem_status eval_lines(gpu_backend *b, const ogem_lines *L, ogem_moments 
     GPU_TRY_CUDA(b, cudaMemcpyAsync(b->lc.p, hc, nc * tsize, cudaMemcpyHostToDevice, b->stream));
     const double *lad = (const double *)b->la.p, *lcd = (const double *)b->lc.p;
     int *kd_dev = NULL;
-    if (need_d) {
-        double *hda = (double *)(h + off_ad), *hdc = (double *)(h + off_cd);
+    if (need_ad) {
+        double *hda = (double *)(h + off_ad), *hdc = need_cd ? (double *)(h + off_cd) : NULL;
         stage_lines<double>(L, map, Ra, hda, hdc);
         GPU_TRY(gpu_buf_reserve(b, &b->lad, na * sizeof(double), "lines"));
         GPU_TRY_CUDA(b, cudaMemcpyAsync(b->lad.p, hda, na * sizeof(double), cudaMemcpyHostToDevice, b->stream));
         lad = (const double *)b->lad.p;
-        if (exact) {
+        if (need_cd) {
             GPU_TRY(gpu_buf_reserve(b, &b->lcd, nc * sizeof(double), "lines"));
             GPU_TRY_CUDA(b, cudaMemcpyAsync(b->lcd.p, hdc, nc * sizeof(double), cudaMemcpyHostToDevice, b->stream));
             lcd = (const double *)b->lcd.p;

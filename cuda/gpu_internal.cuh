@@ -115,7 +115,8 @@ typedef struct gpu_backend {
 
     /* eval workspaces (grown on demand, kept) */
     gpu_buf la, lc;         /* lines in the compute type: Ra*n, Ra*n*K               */
-    gpu_buf lad, lcd;       /* lines in double (exact: quadrature is built in double) */
+    gpu_buf lad, lcd;       /* float mode, in double: biases; slopes (exact only:
+                               its quadrature is built from double lines)      */
     gpu_buf kd;             /* exact: used dims per active init                      */
     gpu_buf out;            /* log_mass Ra*n | cond_mean Ra*n*K | mean_lse Ra         */
     gpu_buf part;           /* fused partials                                        */
