@@ -358,8 +358,9 @@ static ogem_status eval_lines(gpu_backend *b, const ogem_lines *L, ogem_moments 
     } else if (!b->block_only && gpu_stationary_supported(b, n, K)) {
         st = gpu_eval_stationary(b, Ra, n, K, lad, b->lc.p, lm, cm, lse);
     } else {
+        if (flt) GPU_TRY(gpu_points_float(b));
         fused_points pts;
-        pts.P = (const double *)b->pts.p;
+        pts.P = flt ? b->ptsf.p : b->pts.p;
         pts.sj = 1;
         pts.sk = b->N;
         pts.p_init_stride = 0;
@@ -431,7 +432,7 @@ static void gpu_destroy(ogem_backend *ob)
     if (b->stream) cudaStreamSynchronize(b->stream);
     gpu_buf *bufs[] = {&b->pts, &b->ptsf, &b->raw, &b->shift, &b->la, &b->lc, &b->lad, &b->lcd, &b->kd, &b->out,
                        &b->part, &b->gS, &b->gPsi, &b->gLSE, &b->gOUT, &b->gRun, &b->gM, &b->gCmax, &b->gLchunk,
-                       &b->gLrun, &b->gLa, &b->gLc, &b->qnodes, &b->qw, &b->qcnt, &b->qscr};
+                       &b->gLrun, &b->gLa, &b->gLc, &b->qnodes, &b->qnodesf, &b->qw, &b->qcnt, &b->qscr};
     if (b->blas) cublasDestroy(b->blas);
     gpu_buf_release(b, &b->blas_ws);
     for (size_t q = 0; q < sizeof bufs / sizeof bufs[0]; q++) gpu_buf_release(b, bufs[q]);

@@ -103,7 +103,7 @@ typedef struct gpu_backend {
     size_t smem_optin;      /* max dynamic shared memory per block (opt-in)          */
 
     gpu_buf pts;            /* double SoA (K+1) x N, column K = 1                    */
-    gpu_buf ptsf;           /* float copy of pts (GEMM path in float)                */
+    gpu_buf ptsf;           /* float copy of pts (float mode: every fused and GEMM read) */
     long pts_version;       /* bumped whenever pts changes                           */
     long ptsf_version;      /* pts_version the float copy was made from (-1: none)   */
     gpu_buf raw;            /* mc: one group's normals; qmc: K x N Sobol integers    */
@@ -123,6 +123,7 @@ typedef struct gpu_backend {
     gpu_buf gS, gPsi, gLSE, gOUT, gRun, gM, gCmax, gLchunk, gLrun; /* GEMM path      */
     gpu_buf gLa, gLc;       /* GEMM path: lines of a padded last batch               */
     gpu_buf qnodes, qw, qcnt, qscr; /* exact: rules of a batch, counts, builder tables */
+    gpu_buf qnodesf;        /* exact in float: the batch's nodes narrowed once       */
     gpu_buf blas_ws;
 
     /* host staging: h_lines (lines up; qmc shifts), h_out (results down) and
@@ -183,16 +184,21 @@ ogem_status gpu_points_ones(gpu_backend *b);
 ogem_status gpu_points_from_rowmajor(gpu_backend *b, const double *raw, int antithetic);
 /* qmc: pts from the K x N Sobol integers in b->raw and the shifts in b->shift. */
 ogem_status gpu_points_qmc(gpu_backend *b);
-/* b->ptsf := (float) b->pts. */
-ogem_status gpu_points_to_float(gpu_backend *b);
+/* Float mode: b->ptsf := (float) b->pts unless it already holds this step's
+ * points (pts_version): one narrowing per step, whichever kernels read it. */
+ogem_status gpu_points_float(gpu_backend *b);
+/* out[q] := (float) in[q], q < count, on b->stream. */
+ogem_status gpu_narrow(gpu_backend *b, const double *in, float *out, size_t count);
 
 /* ---- kernels_fused.cu ------------------------------------------------------ */
-/* A point set seen by the fused kernel: element (j, k) of batch init rb at
+/* A point set seen by the fused kernel, in its compute type T (float mode:
+ * b->ptsf, or the exact rules narrowed once; never narrowed per tile):
+ * element (j, k) of batch init rb at
  * P[rb * p_init_stride + j * sj + k * sk]; optional LOG-weights
  * LW[rb * w_init_stride + j] (a quadrature rule; NULL: equal weights);
  * counts[rb] points (or npts for all when counts is NULL). */
 typedef struct fused_points {
-    const double *P;
+    const void *P;      /* T = float or double per b->prec                      */
     long sj, sk, p_init_stride;
     const double *LW;
     long w_init_stride;
