@@ -21,10 +21,11 @@
  * eval() uploads the active inits' lines (in float or double: the compute
  * type), runs the fused or the GEMM path, and copies back log_mass, cond_mean
  * and mean_lse, through page-locked host staging (gpu_host_reserve; plain
- * memory if pinning is refused). Every device allocation goes through gpu_buf_reserve, which
- * keeps the peak that info() reports (cuBLAS's workspace included; cuRAND's
- * and the CUDA context's own memory are not ours to count). Sizes formed from
- * the caller's R, n, K and N go through math/checked.h.
+ * memory if pinning is refused). Every device allocation goes through
+ * gpu_buf_reserve, which keeps the peak that info() reports (cuBLAS's
+ * workspace included; cuRAND's and the CUDA context's own memory are not ours
+ * to count). Sizes formed from the caller's R, n, K and N go through
+ * math/checked.h.
  */
 #include <math.h>
 #include <stdio.h>
