@@ -31,10 +31,11 @@ static void run_ok(const char *tmp, const char *const *args)
     tu_free_result(&r);
 }
 
-/* Every file of a's listing has the same bytes in b (names: NULL-terminated). */
+/* Each of the files `names` (NULL-terminated) has the same bytes in a and b. */
 static void expect_same_files(const char *a, const char *b, const char *const *names)
 {
-    for (int i = 0; names[i]; i++) cr_expect(tu_same_in(a, b, names[i]), "%s differs between %s and %s", names[i], a, b);
+    for (int i = 0; names[i]; i++)
+        cr_expect(tu_same_in(a, b, names[i]), "%s differs between %s and %s", names[i], a, b);
 }
 
 static const char *const MIX_FILES[] = { "trajectory.csv", "aggregate.csv", "final.csv", "truth_fit.csv", NULL };
@@ -94,8 +95,9 @@ Test(cli_truth, conflicting_and_bad_companion_flags)
 {
     char *tmp = tu_tmpdir(), *out = tu_path(tmp, "o");
     static const char *const cases[][5] = {
-        { "--truth", "1:3,0", "--mu-star", "3,0", "ogem run: --truth: give --truth or --mu-star, not both" },
-        { "--mu-star", "0", "--truth", "0.5:1,0;0.5:-1,0", "ogem run: --truth: give --truth or --mu-star" },
+        { "--truth", "1:3,0", "--mu-star", "3,0",
+          "ogem run: --truth: cannot be combined with --mu-star: give one truth" },
+        { "--mu-star", "0", "--truth", "0.5:1,0;0.5:-1,0", "ogem run: --truth: cannot be combined with --mu-star" },
         { "--init", "truth-sample:-1", "--seed", "1", "ogem run: --init: truth-sample:S needs" },
         { "--init", "truth-sample:", "--seed", "1", "ogem run: --init: truth-sample:S needs" },
         { "--init", "truth-samples", "--seed", "1", "ogem run: --init: expected random:S" },
