@@ -185,6 +185,16 @@ Test(cli_truth, one_component_truth_is_mu_star_byte_for_byte, .timeout = 120)
         run_ok(tmp, args_b);
         expect_same_files(a, b, files);
         cr_expect_eq(tu_dir_entries(b), 4, "%s: one truth component writes the files of --mu-star", est[e][0]);
+        /* The --mu-star run's settings hold none of issue 12's keys (its
+         * run.json and fingerprint stay what they were). */
+        char *js = tu_path(a, "run.json");
+        ogem_json *root = tu_load_json(js);
+        const ogem_json *set = ogem_json_get(root, "settings");
+        static const char *const keys[] = { "truth", "learn_weights", "active_weight", "fit_radius" };
+        for (int k = 0; k < 4; k++) cr_expect_null(ogem_json_get(set, keys[k]), "settings hold \"%s\"", keys[k]);
+        cr_expect_not_null(ogem_json_get(set, "mu_star"));
+        ogem_json_free(root);
+        free(js);
         char *traj = tu_path(b, "trajectory.csv");
         tu_expect_header(traj, "step,init,loss,max_dist,mean_dist2,update_norm");
         free(traj);
