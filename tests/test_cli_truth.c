@@ -280,13 +280,10 @@ Test(cli_truth, learned_weights_outputs_and_config_replay, .timeout = 120)
 /* Interrupted after step 17 of 30 and resumed: every file, the weight
  * trajectory and the final weights included, is what the uninterrupted run
  * writes; with the truth in a file that then changes, the resume is refused.
- * The first truth mean is the origin: the library keeps the means relative
- * to mu*_1 and a checkpoint holds absolute ones, so that with mu*_1 != 0 a
- * resumed run differs in the last bits (as one with --mu-star X != 0 did
- * before issue 12: a library matter, not the command line's). */
+ * The first truth mean is not the origin (the solver's centre is mu*_1). */
 Test(cli_truth, learned_weights_resume_is_byte_identical, .timeout = 120)
 {
-    static const char truth[] = "0.3,0,0\n0.7,-6,0\n";
+    static const char truth[] = "0.3,3,0.5\n0.7,-3,0\n";
     char *tmp = tu_tmpdir(), *a = tu_path(tmp, "a"), *b = tu_path(tmp, "b"), *csv = tu_path(tmp, "truth.csv");
     tu_spit(csv, truth);
     char spec[512];
@@ -305,7 +302,7 @@ Test(cli_truth, learned_weights_resume_is_byte_identical, .timeout = 120)
     cr_assert(tu_exists(ck));
 
     /* A changed truth file: other results, so the checkpoint is refused. */
-    tu_spit(csv, "0.4,0,0\n0.6,-6,0\n");
+    tu_spit(csv, "0.4,3,0.5\n0.6,-3,0\n");
     const char *resume[] = { "run", "--resume", b, "--quiet", NULL };
     r = tu_run(tmp, resume);
     cr_expect_eq(r.status, 2, "exit %d: %s", r.status, r.err);
