@@ -31,10 +31,11 @@ static void run_ok(const char *tmp, const char *const *args)
     tu_free_result(&r);
 }
 
-/* Every file of a's listing has the same bytes in b (names: NULL-terminated). */
+/* Each of the files `names` (NULL-terminated) has the same bytes in a and b. */
 static void expect_same_files(const char *a, const char *b, const char *const *names)
 {
-    for (int i = 0; names[i]; i++) cr_expect(tu_same_in(a, b, names[i]), "%s differs between %s and %s", names[i], a, b);
+    for (int i = 0; names[i]; i++)
+        cr_expect(tu_same_in(a, b, names[i]), "%s differs between %s and %s", names[i], a, b);
 }
 
 static const char *const MIX_FILES[] = { "trajectory.csv", "aggregate.csv", "final.csv", "truth_fit.csv", NULL };
@@ -94,8 +95,9 @@ Test(cli_truth, conflicting_and_bad_companion_flags)
 {
     char *tmp = tu_tmpdir(), *out = tu_path(tmp, "o");
     static const char *const cases[][5] = {
-        { "--truth", "1:3,0", "--mu-star", "3,0", "ogem run: --truth: give --truth or --mu-star, not both" },
-        { "--mu-star", "0", "--truth", "0.5:1,0;0.5:-1,0", "ogem run: --truth: give --truth or --mu-star" },
+        { "--truth", "1:3,0", "--mu-star", "3,0",
+          "ogem run: --truth: cannot be combined with --mu-star: give one truth" },
+        { "--mu-star", "0", "--truth", "0.5:1,0;0.5:-1,0", "ogem run: --truth: cannot be combined with --mu-star" },
         { "--init", "truth-sample:-1", "--seed", "1", "ogem run: --init: truth-sample:S needs" },
         { "--init", "truth-sample:", "--seed", "1", "ogem run: --init: truth-sample:S needs" },
         { "--init", "truth-samples", "--seed", "1", "ogem run: --init: expected random:S" },
@@ -183,6 +185,16 @@ Test(cli_truth, one_component_truth_is_mu_star_byte_for_byte, .timeout = 120)
         run_ok(tmp, args_b);
         expect_same_files(a, b, files);
         cr_expect_eq(tu_dir_entries(b), 4, "%s: one truth component writes the files of --mu-star", est[e][0]);
+        /* The --mu-star run's settings hold none of issue 12's keys (its
+         * run.json and fingerprint stay what they were). */
+        char *js = tu_path(a, "run.json");
+        ogem_json *root = tu_load_json(js);
+        const ogem_json *set = ogem_json_get(root, "settings");
+        static const char *const keys[] = { "truth", "learn_weights", "active_weight", "fit_radius" };
+        for (int k = 0; k < 4; k++) cr_expect_null(ogem_json_get(set, keys[k]), "settings hold \"%s\"", keys[k]);
+        cr_expect_not_null(ogem_json_get(set, "mu_star"));
+        ogem_json_free(root);
+        free(js);
         char *traj = tu_path(b, "trajectory.csv");
         tu_expect_header(traj, "step,init,loss,max_dist,mean_dist2,update_norm");
         free(traj);
@@ -267,11 +279,13 @@ Test(cli_truth, learned_weights_outputs_and_config_replay, .timeout = 120)
 
 /* Interrupted after step 17 of 30 and resumed: every file, the weight
  * trajectory and the final weights included, is what the uninterrupted run
- * writes; with the truth in a file that then changes, the resume is refused. */
+ * writes; with the truth in a file that then changes, the resume is refused.
+ * The first truth mean is not the origin (the solver's centre is mu*_1). */
 Test(cli_truth, learned_weights_resume_is_byte_identical, .timeout = 120)
 {
+    static const char truth[] = "0.3,3,0.5\n0.7,-3,0\n";
     char *tmp = tu_tmpdir(), *a = tu_path(tmp, "a"), *b = tu_path(tmp, "b"), *csv = tu_path(tmp, "truth.csv");
-    tu_spit(csv, MIX_CSV);
+    tu_spit(csv, truth);
     char spec[512];
     snprintf(spec, sizeof spec, "file:%s", csv);
     const char *args_a[] = { SMALL_RUN, "--truth", spec, "--learn-weights", "--checkpoint-every", "4", "--out", a,
@@ -288,7 +302,7 @@ Test(cli_truth, learned_weights_resume_is_byte_identical, .timeout = 120)
     cr_assert(tu_exists(ck));
 
     /* A changed truth file: other results, so the checkpoint is refused. */
-    tu_spit(csv, "0.4,3,0\n0.6,-3,0\n");
+    tu_spit(csv, "0.4,3,0.5\n0.6,-3,0\n");
     const char *resume[] = { "run", "--resume", b, "--quiet", NULL };
     r = tu_run(tmp, resume);
     cr_expect_eq(r.status, 2, "exit %d: %s", r.status, r.err);
@@ -296,7 +310,7 @@ Test(cli_truth, learned_weights_resume_is_byte_identical, .timeout = 120)
     cr_expect_not_null(strstr(r.err, "--resume"), "%s", r.err);
     tu_free_result(&r);
 
-    tu_spit(csv, MIX_CSV);
+    tu_spit(csv, truth);
     run_ok(tmp, resume);
     expect_same_files(a, b, LEARN_FILES);
     cr_expect_not(tu_exists(ck), "checkpoint left after the run completed");
@@ -333,4 +347,26 @@ Test(cli_truth, learned_weights_with_mu_star, .timeout = 60)
     free(fw); free(fit);
     tu_rm_rf(tmp);
     free(a); free(tmp);
+}
+
+/* Replaying a run, --truth given here replaces the replayed --mu-star and
+ * --mu-star the replayed --truth: the run is then the one spelled here. */
+Test(cli_truth, given_truth_overrides_replayed_mu_star, .timeout = 60)
+{
+    char *tmp = tu_tmpdir(), *a = tu_path(tmp, "a"), *b = tu_path(tmp, "b"), *c = tu_path(tmp, "c");
+    char *d = tu_path(tmp, "d");
+    const char *one[] = { SMALL_RUN, "--mu-star", "1,2", "--out", a, NULL };
+    const char *mix[] = { SMALL_RUN, "--truth", MIX_INLINE, "--out", b, NULL };
+    run_ok(tmp, one);
+    run_ok(tmp, mix);
+    const char *to_mix[] = { "run", "--config", a, "--truth", MIX_INLINE, "--quiet", "--out", c, NULL };
+    const char *to_one[] = { "run", "--config", b, "--mu-star", "1,2", "--quiet", "--out", d, NULL };
+    run_ok(tmp, to_mix);
+    run_ok(tmp, to_one);
+    expect_same_files(b, c, MIX_FILES);
+    static const char *const files[] = { "trajectory.csv", "aggregate.csv", "final.csv", NULL };
+    expect_same_files(a, d, files);
+    cr_expect_eq(tu_dir_entries(d), 4, "back to one Gaussian: no truth_fit.csv");
+    tu_rm_rf(tmp);
+    free(a); free(b); free(c); free(d); free(tmp);
 }

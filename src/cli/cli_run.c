@@ -148,6 +148,11 @@ typedef struct run_cmd {
 static int run_build(cli_runner *r)
 {
     run_cmd *c = r->ctx;
+    /* --truth and --mu-star describe the one truth: given here, either
+     * overrides the other replayed by --config (--mu-star X is --truth 1:X),
+     * as any flag given here overrides its replayed value. */
+    if (r->given[RF_TRUTH] && r->from_config[RF_MU_STAR]) r->value[RF_MU_STAR] = NULL;
+    if (r->given[RF_MU_STAR] && r->from_config[RF_TRUTH]) r->value[RF_TRUTH] = NULL;
     if (cli_run_opts_build(r->cmd->name, r->value, r->label, &c->o) != 0) return -1;
     cli_runner_use(r, &c->o, c->o.checkpoint_every);
     c->cols = cli_run_metric_columns(&c->o);

@@ -559,13 +559,16 @@ int cli_run_opts_build(const char *cmd, const char *const *value, const char *co
     /* --mu-star is the one-Gaussian shortcut of --truth: one or the other. */
     const char *truth = V(RF_TRUTH);
     if (truth && V(RF_MU_STAR)) {
-        cli_error(cmd, "%s: give --truth or %s, not both (--mu-star X is --truth 1:X)", L(RF_TRUTH), L(RF_MU_STAR));
+        cli_error(cmd, "%s: cannot be combined with %s: give one truth (--mu-star X is --truth 1:X)", L(RF_TRUTH),
+                  L(RF_MU_STAR));
         goto fail;
     }
     /* An inline truth now, a file with the other files. */
-    if (truth ? !cli_truth_file(truth) && parse_truth(cmd, L(RF_TRUTH), truth, o)
-              : parse_mu_star(cmd, L(RF_MU_STAR), V(RF_MU_STAR) ? V(RF_MU_STAR) : "0", o->dim, o))
+    if (truth) {
+        if (!cli_truth_file(truth) && parse_truth(cmd, L(RF_TRUTH), truth, o)) goto fail;
+    } else if (parse_mu_star(cmd, L(RF_MU_STAR), V(RF_MU_STAR) ? V(RF_MU_STAR) : "0", o->dim, o)) {
         goto fail;
+    }
     if (cli_parse_double(cmd, L(RF_ETA), V(RF_ETA), 1, &o->eta)) goto fail;
     if (cli_parse_choice(cmd, L(RF_ALGO), V(RF_ALGO), algos, &choice)) goto fail;
     o->algo = choice == 1 ? OGEM_ALGO_EM : OGEM_ALGO_GEM;
