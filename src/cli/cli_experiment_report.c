@@ -308,8 +308,9 @@ static void md_sep(FILE *fm, const cli_xp_sep *x)
     for (int k = 0; k < x->n_runs; k++)
         if (strcmp(x->runs[k].group, "high-d") == 0) high_d = x->runs[k].d;
     fprintf(fm, "**Published result**: d = 10 fits both components, d = 500 underfits (one component takes almost "
-            "all the weight); in high dimension (the issue: d = 10^6; here d = %d, see the README for the cost), "
-            "separation d^%.2f underfits and %g sqrt(d) fits.\n\n", high_d, x->high_d_exponent, x->high_d_factor);
+            "all the weight); in d = %d (drawn there, run in the span of its means and truth means, "
+            "`ogem_reduce_to_span`: see run_dim), separation d^%.2f underfits and %g sqrt(d) fits.\n\n", high_d,
+            x->high_d_exponent, x->high_d_factor);
     fprintf(fm, "| run | seed | separation | cell weights | nearest mean | max pi_i | fits | underfits | time (s) |\n"
                 "|---|---|---|---|---|---|---|---|---|\n");
     for (int k = 0; k < x->n_runs; k++) {
