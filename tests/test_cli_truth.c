@@ -105,6 +105,7 @@ Test(cli_truth, conflicting_and_bad_companion_flags)
         { "--active-weight", "1.5", "--learn-weights", NULL, "ogem run: --active-weight: " },
         { "--fit-radius", "-1", "--seed", "1", "ogem run: --fit-radius: " },
         { "--learn-weights", "--truth", "0.5:1,0;0.5:2", NULL, "ogem run: --truth: component 2" },
+        { "--symmetric", "--components", "3", NULL, "ogem run: --symmetric: the tied model has 2 components" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *args[12] = { "run", "--dim", "2", "--steps", "2", "--out", out };
@@ -369,4 +370,45 @@ Test(cli_truth, given_truth_overrides_replayed_mu_star, .timeout = 60)
     cr_expect_eq(tu_dir_entries(d), 4, "back to one Gaussian: no truth_fit.csv");
     tu_rm_rf(tmp);
     free(a); free(b); free(c); free(d); free(tmp);
+}
+
+/* --symmetric: the drawn inits are mirrored about mu*, every step keeps them
+ * so bit for bit (final.csv's two rows of an init are negatives about mu*),
+ * and --config replays it. */
+Test(cli_truth, symmetric_model_keeps_its_means_mirrored, .timeout = 60)
+{
+    char *tmp = tu_tmpdir(), *a = tu_path(tmp, "a"), *b = tu_path(tmp, "b");
+    const char *args[] = { "run", "--dim", "2", "--components", "2", "--weights", "0.3,0.7", "--symmetric",
+                           "--estimator", "fixed:500", "--algo", "em", "--steps", "40", "--inits", "3",
+                           "--threads", "1", "--quiet", "--out", a, NULL };
+    run_ok(tmp, args);
+    char *fin = tu_path(a, "final.csv"), *text = tu_slurp(fin, NULL);
+    cr_assert(text != NULL);
+    int rows = 0;
+    char *line = strchr(text, '\n');
+    double m1[2] = {0, 0};
+    while (line && line[1]) {
+        int r, i;
+        double x, y;
+        cr_assert_eq(sscanf(line + 1, "%d,%d,%lf,%lf", &r, &i, &x, &y), 4);
+        if (i == 0) { m1[0] = x; m1[1] = y; }
+        else {
+            cr_expect_eq(x, -m1[0], "init %d: not mirrored", r);
+            cr_expect_eq(y, -m1[1], "init %d: not mirrored", r);
+        }
+        rows++;
+        line = strchr(line + 1, '\n');
+    }
+    cr_expect_eq(rows, 6);
+    char *cfg = tu_path(a, "run.json");
+    const char *again[] = { "run", "--config", cfg, "--out", b, NULL };
+    run_ok(tmp, again);
+    cr_expect(tu_same_in(a, b, "final.csv"), "--config does not replay --symmetric");
+    char *bad = tu_path(tmp, "bad");
+    const char *mixed[] = { "run", "--components", "2", "--symmetric", "--truth", "0.5:1,0;0.5:-1,0", "--out", bad,
+                            NULL };
+    tu_expect_bad_input(tmp, bad, mixed, "ogem run: --symmetric: the tied model is fitted to one truth Gaussian");
+    free(bad);
+    tu_rm_rf(tmp);
+    free(text); free(fin); free(cfg); free(a); free(b); free(tmp);
 }

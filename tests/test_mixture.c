@@ -261,3 +261,47 @@ Test(mixture, reduced_run_is_the_same_run)
     }
     cr_expect_gt(fabs(full[29].loss - full[0].loss), 1e-3, "the run moved");
 }
+
+/* The symmetric (tied) model against its closed form, in d = 1 on a data
+ * set: psi_1 - psi_2 = tanh(theta x + log(pi_1 / pi_2) / 2), so EM is
+ * theta <- mean(tanh(...) x), and gradient EM theta <- theta + eta (that - theta). */
+Test(mixture, symmetric_model_is_the_tied_recursion)
+{
+    enum { N = 300 };
+    static double x[N];
+    ogem_normals(5, 2, 0, x, N);
+    for (int j = 0; j < N; j++) x[j] = 0.4 + 1.1 * x[j];
+    static const double w[2] = {0.3, 0.7};
+    for (int algo = 0; algo < 2; algo++) {
+        ogem_settings s;
+        ogem_settings_default(&s);
+        s.dim = 1; s.components = 2; s.weights = w; s.inits = 1; s.device = OGEM_DEVICE_CPU; s.threads = 1;
+        s.estimator = OGEM_EST_DATA; s.data = x; s.data_rows = N; s.symmetric = 1;
+        s.algo = algo ? OGEM_ALGO_EM : OGEM_ALGO_GEM; s.eta = 0.6;
+        ogem_solver *sv = make(&s);
+        double bad[2] = {0.5, 0.2};
+        cr_expect_eq(ogem_solver_set_means(sv, bad), OGEM_ERR_INVALID, "component 2 must mirror component 1");
+        double mu[2] = {0.9, -0.9}, theta = 0.9;
+        cr_assert_eq(ogem_solver_set_means(sv, mu), OGEM_OK, "%s", ogem_solver_error(sv));
+        for (int t = 0; t < 40; t++) {
+            double g = 0.0;
+            for (int j = 0; j < N; j++) g += tanh(theta * x[j] + 0.5 * log(w[0] / w[1])) * x[j];
+            g /= N;
+            theta = algo ? g : theta + 0.6 * (g - theta);
+            cr_assert_eq(ogem_solver_step(sv, 1, NULL), OGEM_OK, "%s", ogem_solver_error(sv));
+        }
+        ogem_solver_get_means(sv, mu);
+        cr_expect(fabs(mu[0] - theta) < 1e-12, "algo %d: theta %.15g, closed form %.15g", algo, mu[0], theta);
+        cr_expect_eq(mu[1], -mu[0], "the means stay mirrored bit for bit");
+        ogem_solver_destroy(sv);
+    }
+    ogem_settings s;
+    ogem_settings_default(&s);
+    s.components = 3; s.symmetric = 1;
+    double w3[3] = {0.2, 0.3, 0.5};
+    s.weights = w3;
+    ogem_solver *sv = NULL;
+    char msg[256];
+    cr_expect_eq(ogem_solver_create(&sv, &s, msg, sizeof msg), OGEM_ERR_INVALID);
+    cr_expect(strncmp(msg, "symmetric: ", 11) == 0, "%s", msg);
+}

@@ -64,6 +64,14 @@ typedef struct ogem_settings {
      * pi_i <- E[psi_i] (the EM weight update), per initialization, starting
      * from weights; the means' update uses the expectations at the old ones. */
     int learn_weights;
+    /* Nonzero: the symmetric two-component model of Dwivedi et al. (2020),
+     * pi_1 N(mu* + theta, I) + pi_2 N(mu* - theta, I): n = 2, one truth
+     * Gaussian, the means tied (set_means refuses a component 2 that is not
+     * component 1 mirrored about mu*, within 1e-9 relative). EM sets
+     * theta <- E[(psi_1 - psi_2)(x - mu*)], gradient EM moves theta by eta
+     * times the gradient E[(psi_1 - psi_2)(x - mu*)] - theta. With unequal
+     * weights its finite-sample error falls like N^-1/2, not N^-1/4. */
+    int symmetric;
     int inits;                /* R >= 1                                              */
     ogem_algo algo;
     double eta;               /* gem step, > 0 (ignored by em)                       */

@@ -2,10 +2,12 @@
  * cli_experiment.c - `ogem experiment NAME`: the follow-up experiments of a
  * mixture truth and learned weights, end to end.
  *
- *   floor       finite-sample EM: n = 2 fitted to N(0, I_2) on a fixed sample
- *               of N points (fixed:N), N = 10^2 .. 10^6; the final distance
- *               against N with fitted log-log slopes, for equal and unequal
- *               weights (Dwivedi et al. 2020 find n^-1/4 and n^-1/2);
+ *   floor       finite-sample EM: the symmetric model of Dwivedi et al. (2020),
+ *               pi_1 N(theta, I) + pi_2 N(-theta, I) (--symmetric), fitted to
+ *               N(0, I_2) on a fixed sample of N points (fixed:N),
+ *               N = 10^2 .. 10^6; the final distance against N with fitted
+ *               log-log slopes, for equal and unequal weights (they find
+ *               N^-1/4 and N^-1/2);
  *   separation  n = 10 components with learned weights, started at truth
  *               draws, against 0.3 N(+s/2 e1, I) + 0.7 N(-s/2 e1, I): s = 6 in
  *               d = 10 (fits both) and d = 500 (underfits), then d = 10^6 with
@@ -134,6 +136,7 @@ typedef struct xp_spec {
     const char *weights;        /* --weights                                      */
     const char *truth;          /* --truth text, or NULL (N(0, I))                */
     int learn;                  /* --learn-weights                                */
+    int symmetric;              /* --symmetric                                    */
     const char *algo;
     double eta;
     const char *estimator;      /* mc:N, fixed:N                                  */
@@ -170,6 +173,10 @@ static int xp_open_spec(const xp *c, const xp_spec *sp, xp_batch *b)
     }
     if (sp->subspace) {
         fixed[k++] = "--subspace";
+        fixed[k++] = "1";
+    }
+    if (sp->symmetric) {
+        fixed[k++] = "--symmetric";
         fixed[k++] = "1";
     }
     fixed[k] = NULL;
@@ -309,6 +316,7 @@ static int floor_experiment(xp *c)
                 snprintf(est, sizeof est, "fixed:%ld", f->sizes[g]);
                 const xp_spec sp = { .d = f->d, .n = f->n, .inits = f->inits, .steps = f->steps[g],
                                      .weights = f->weights[w], .algo = "em", .eta = 1, .estimator = est,
+                                     .symmetric = 1,
                                      .init = "random:1", .seed = c->seed + (uint64_t)s };
                 xp_batch b;
                 int rc = xp_open_spec(c, &sp, &b);

@@ -262,7 +262,8 @@ static const char *yes_no(int shown)
 static void md_floor(FILE *fm, const cli_xp_floor *x)
 {
     fprintf(fm, "## Finite-sample floor\n\n");
-    fprintf(fm, "Truth N(0, I_%d); the model has n = %d components with fixed weights; EM on a fixed sample of N "
+    fprintf(fm, "Truth N(0, I_%d); the model is the symmetric one of the paper, pi_1 N(theta, I) + pi_2 N(-theta, I) "
+            "(`--symmetric`: n = %d components, means tied about mu*), with fixed weights; EM on a fixed sample of N "
             "points (`--estimator fixed:N`), %d samples (seeds) per N and %d random initializations mu_i ~ N(0, I) "
             "on each, max(100, ceil(sqrt(N))) steps (the sample's fixed point is then reached to a few percent, "
             "well below the spread between samples: see the update norms in floor_samples.csv). Distance: max_i |mu_i - mu*| "
@@ -284,12 +285,11 @@ static void md_floor(FILE *fm, const cli_xp_floor *x)
         for (int w = 0; w < CLI_XP_FLOOR_WEIGHTINGS; w++) fprintf(fm, " %.4g |", x->q[3 * ((size_t)w * (size_t)x->G + (size_t)g) + 1]);
         fputc('\n', fm);
     }
-    if (!floor_shown(x, 1))
-        fprintf(fm, "\nWhy unequal weights need not give -1/2 here: the published unbalanced fit ties the means "
-                "(mu_2 = -mu_1), so the mixture's mean (2 pi_1 - 1) theta is first order in theta. ogem's means are "
-                "free: along mu_1 = pi_2 t v, mu_2 = -pi_1 t v the mixture's mean stays 0 for any weights, and the "
-                "first moment that sees t is the second (pi_1 pi_2 t^2 v v^T), as with equal weights; so t, and the "
-                "distance, fall like N^-1/4 for both.\n");
+    fprintf(fm, "\nWhy the tied model: with unequal weights its mixture mean (pi_1 - pi_2) theta is first order in "
+            "theta, so the sample pins theta down at N^-1/2. With free means (`ogem run` without `--symmetric`) the "
+            "direction mu_1 = pi_2 t v, mu_2 = -pi_1 t v keeps the mixture's mean at 0 for any weights, the first "
+            "moment that sees t is the second (pi_1 pi_2 t^2 v v^T), as with equal weights, and both weightings fall "
+            "like N^-1/4.\n");
     fprintf(fm, "\n![floor](fig_floor.png)\n\n");
 }
 

@@ -28,7 +28,7 @@
  * "settings" and replayed by --config (--out, --config, --quiet, --resume are
  * not). */
 static const unsigned char run_replayable[RF_COUNT] = {
-    [RF_DIM] = 1, [RF_COMPONENTS] = 1, [RF_WEIGHTS] = 1, [RF_LEARN_WEIGHTS] = 1, [RF_MU_STAR] = 1,
+    [RF_DIM] = 1, [RF_COMPONENTS] = 1, [RF_WEIGHTS] = 1, [RF_LEARN_WEIGHTS] = 1, [RF_SYMMETRIC] = 1, [RF_MU_STAR] = 1,
     [RF_TRUTH] = 1, [RF_INITS] = 1, [RF_STEPS] = 1, [RF_ETA] = 1, [RF_ALGO] = 1, [RF_ESTIMATOR] = 1,
     [RF_SUBSPACE] = 1, [RF_INIT] = 1, [RF_SEED] = 1, [RF_LOG] = 1, [RF_TRACE_INITS] = 1,
     [RF_ACTIVE_WEIGHT] = 1, [RF_FIT_RADIUS] = 1, [RF_DEVICE] = 1,

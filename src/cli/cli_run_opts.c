@@ -26,6 +26,8 @@ const cli_flag cli_run_flags[RF_COUNT] = {
                      "uniform | w1,w2,... (positive, sum 1 within 1e-9) | geometric:r (pi_i ~ r^i)" },
     [RF_LEARN_WEIGHTS] = { "--learn-weights", CLI_FLAG_SWITCH, NULL, NULL,
                            "learn the weights, pi_i <- E[psi_i] every step, starting from --weights" },
+    [RF_SYMMETRIC] = { "--symmetric", CLI_FLAG_SWITCH, NULL, NULL,
+                       "n = 2 with tied means mu_2 = 2 mu* - mu_1 (the model of Dwivedi et al. 2020)" },
     /* No default text: an absent --mu-star (the origin) is told apart from a
      * given one, which --truth refuses; the help line shows the default. */
     [RF_MU_STAR] = { "--mu-star", CLI_FLAG_VALUE, "LIST", NULL,
@@ -91,6 +93,7 @@ void cli_run_fill_settings(const cli_run_opts *o, ogem_settings *s)
     s->components = o->components;
     s->weights = o->weights;
     s->learn_weights = o->learn_weights;
+    s->symmetric = o->symmetric;
     /* The library takes the one Gaussian or the mixture, not both. */
     s->mu_star = o->truth.m ? NULL : o->mu_star;
     s->truth_components = o->truth.m;
@@ -111,7 +114,33 @@ void cli_run_fill_settings(const cli_run_opts *o, ogem_settings *s)
     s->threads = o->threads;
 }
 
+/* --symmetric: component 2 of each drawn init becomes component 1 mirrored
+ * about the truth mean (a file's inits are taken as they are, and refused by
+ * the library if they are not mirrored). */
+static ogem_status mirror_inits(const cli_run_opts *o, double *mu, ogem_status st)
+{
+    if (st || !o->symmetric) return st;
+    const double *w, *centre;
+    cli_run_truth_of(o, &w, &centre);
+    const size_t d = (size_t)o->dim;
+    for (long r = 0; r < o->inits; r++)
+        for (size_t k = 0; k < d; k++) {
+            double *m1 = mu + (size_t)r * 2 * d;
+            const double c = centre ? centre[k] : 0.0;
+            m1[d + k] = c - (m1[k] - c);
+        }
+    return OGEM_OK;
+}
+
+static ogem_status drawn_means(const cli_run_opts *o, double *mu);
+
 ogem_status cli_run_initial_means(const cli_run_opts *o, double *mu)
+{
+    if (o->init_kind == CLI_INIT_FILE) return drawn_means(o, mu);
+    return mirror_inits(o, mu, drawn_means(o, mu));
+}
+
+static ogem_status drawn_means(const cli_run_opts *o, double *mu)
 {
     switch (o->init_kind) {
     case CLI_INIT_FILE:
@@ -297,6 +326,11 @@ static int parse_mu_star(const char *cmd, const char *label, const char *text, i
 static int parse_truth(const char *cmd, const char *label, const char *text, cli_run_opts *o)
 {
     if (cli_truth_parse(cmd, label, text, o->dim, &o->truth) != 0) return -1;
+    if (o->symmetric && o->truth.m > 1) {
+        cli_error(cmd, "--symmetric: the tied model is fitted to one truth Gaussian (%s has %d components)", label,
+                  o->truth.m);
+        return -1;
+    }
     const size_t d = (size_t)o->dim;
     o->mu_star = calloc(d, sizeof *o->mu_star);
     if (!o->mu_star) {
@@ -556,6 +590,12 @@ int cli_run_opts_build(const char *cmd, const char *const *value, const char *co
     }
     if (parse_weights(cmd, L(RF_WEIGHTS), V(RF_WEIGHTS), o->components, o)) goto fail;
     o->learn_weights = V(RF_LEARN_WEIGHTS) != NULL;
+    o->symmetric = V(RF_SYMMETRIC) != NULL;
+    if (o->symmetric && o->components != 2) {
+        cli_error(cmd, "%s: the tied model has 2 components (%s is %d)", L(RF_SYMMETRIC), L(RF_COMPONENTS),
+                  o->components);
+        goto fail;
+    }
     /* --mu-star is the one-Gaussian shortcut of --truth: one or the other. */
     const char *truth = V(RF_TRUTH);
     if (truth && V(RF_MU_STAR)) {

@@ -16,7 +16,7 @@
 
 /* Flag indices into cli_run_flags; the order is the order of `ogem run --help`. */
 enum cli_run_flag {
-    RF_DIM, RF_COMPONENTS, RF_WEIGHTS, RF_LEARN_WEIGHTS, RF_MU_STAR, RF_TRUTH, RF_INITS, RF_STEPS, RF_ETA,
+    RF_DIM, RF_COMPONENTS, RF_WEIGHTS, RF_LEARN_WEIGHTS, RF_SYMMETRIC, RF_MU_STAR, RF_TRUTH, RF_INITS, RF_STEPS, RF_ETA,
     RF_ALGO, RF_ESTIMATOR, RF_SUBSPACE, RF_INIT, RF_SEED, RF_LOG, RF_TRACE_INITS, RF_ACTIVE_WEIGHT,
     RF_FIT_RADIUS, RF_DEVICE,
     RF_PRECISION, RF_GPU_PATH, RF_THREADS, RF_OUT, RF_CONFIG, RF_QUIET,
@@ -38,6 +38,7 @@ typedef struct cli_run_opts {
     double *weights;         /* n                                       */
     char *weights_spec;      /* as given: "uniform", "geometric:0.5", a list */
     int learn_weights;       /* --learn-weights: --weights is the start */
+    int symmetric;           /* --symmetric: mu_2 = 2 mu* - mu_1, tied    */
     /* d: --mu-star; with --truth the truth's mean sum_j w_j mu*_j, where
      * random:S and far:K:RADIUS centre their initializations. */
     double *mu_star;

@@ -164,6 +164,7 @@ void cli_run_settings_json(ogem_json_writer *w, const char *key, const cli_run_o
      * settings of a run with neither stay what they were (and so do their
      * fingerprints: older checkpoints resume). */
     if (o->learn_weights) ogem_jw_bool(w, "learn_weights", 1);
+    if (o->symmetric) ogem_jw_bool(w, "symmetric", 1);
     if (o->truth.m) {
         ogem_jw_string(w, "truth", o->truth.text);
         /* A file's name does not say what it holds: its values go into the

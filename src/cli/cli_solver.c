@@ -34,7 +34,7 @@ static const struct {
     { "eta", RF_ETA },           { "estimator", RF_ESTIMATOR },   { "samples", RF_ESTIMATOR },
     { "data", RF_ESTIMATOR },    { "data_rows", RF_ESTIMATOR },   { "subspace", RF_SUBSPACE },
     { "seed", RF_SEED },         { "truth_components", RF_TRUTH }, { "truth_weights", RF_TRUTH },
-    { "truth_means", RF_TRUTH }, { "learn_weights", RF_LEARN_WEIGHTS },
+    { "truth_means", RF_TRUTH }, { "learn_weights", RF_LEARN_WEIGHTS }, { "symmetric", RF_SYMMETRIC },
     { "device", RF_DEVICE },     { "precision", RF_PRECISION },   { "gpu_path", RF_GPU_PATH },
     { "threads", RF_THREADS },
 };

@@ -122,6 +122,9 @@ static ogem_status validate(const ogem_settings *p, char *msg, size_t len)
     if (p->subspace && p->estimator != OGEM_EST_MC && p->estimator != OGEM_EST_QMC && p->estimator != OGEM_EST_EXACT)
         BAD("the subspace reduction applies to mc and qmc (samples of the truth), not to fixed or data");
     if (p->threads < 0) BAD("threads must be >= 0 (got %d)", p->threads);
+    if (p->symmetric && (p->components != 2 || p->truth_components > 1))
+        BAD("symmetric: the tied model has n = 2 components against one truth Gaussian (got n = %d, m = %d)",
+            p->components, p->truth_components > 1 ? p->truth_components : 1);
     return OGEM_OK;
 #undef BAD
 }
@@ -369,11 +372,44 @@ static ogem_status check_means(ogem_solver *s, const double *mu, int rel)
     return OGEM_OK;
 }
 
+/* symmetric: component 2 of every init must mirror component 1 about mu*
+ * (m_2 = -m_1 within 1e-9 of the scale); it is then set to exactly -m_1, so
+ * that the tied update keeps the two mirrored bit for bit. */
+static ogem_status tie_means(ogem_solver *s)
+{
+    if (!s->set.symmetric) return OGEM_OK;
+    const int d = s->d;
+    for (int r = 0; r < s->R; r++) {
+        double *m1 = s->m + (size_t)r * 2 * d, *m2 = m1 + d, off = 0.0, scale = 1.0;
+        for (int k = 0; k < d; k++) {
+            off = fmax(off, fabs(m1[k] + m2[k]));
+            scale = fmax(scale, fmax(fabs(m1[k]), fabs(s->mu_star[k])));
+        }
+        if (off > 1e-9 * scale) {
+            snprintf(s->err, sizeof s->err, "initialization %d: symmetric: component 2 is not component 1 mirrored "
+                     "about mu* (off by %.3g)", r, off);
+            return OGEM_ERR_INVALID;
+        }
+    }
+    for (int r = 0; r < s->R; r++)
+        for (int k = 0; k < d; k++) s->m[((size_t)r * 2 + 1) * d + k] = -s->m[(size_t)r * 2 * d + k];
+    return OGEM_OK;
+}
+
 ogem_status ogem_solver_set_means(ogem_solver *s, const double *mu)
 {
     ogem_status st = check_means(s, mu, 0);
     if (st) return st;
+    double *keep = s->set.symmetric ? malloc(sizeof(double) * s->Rnd) : NULL;
+    if (s->set.symmetric && !keep) return fail(s, OGEM_ERR_NOMEM, "out of memory");
+    if (keep) memcpy(keep, s->m, sizeof(double) * s->Rnd);
     for (size_t q = 0; q < s->Rnd; q++) s->m[q] = mu[q] - s->mu_star[q % s->d];
+    st = tie_means(s);
+    if (keep) {
+        if (st) memcpy(s->m, keep, sizeof(double) * s->Rnd);   /* a refused call changes nothing */
+        free(keep);
+    }
+    if (st) return st;
     memset(s->dirty, 0, (size_t)s->R); /* every rank was given the same */
     return OGEM_OK;
 }
@@ -382,6 +418,10 @@ ogem_status ogem_solver_set_means_relative(ogem_solver *s, const double *m)
 {
     ogem_status st = check_means(s, m, 1);
     if (st) return st;
+    for (int r = 0; s->set.symmetric && r < s->R; r++)
+        for (int k = 0; k < s->d; k++)
+            if (m[((size_t)r * 2 + 1) * s->d + k] != -m[(size_t)r * 2 * s->d + k])
+                return fail(s, OGEM_ERR_INVALID, "symmetric: component 2 is not component 1 mirrored about mu*");
     memcpy(s->m, m, sizeof(double) * s->Rnd);
     memset(s->dirty, 0, (size_t)s->R);
     return OGEM_OK;
@@ -604,6 +644,28 @@ static int update_factor(const ogem_solver *s, size_t ri, double *f)
     return 1;
 }
 
+/* symmetric: the tied model's new means of init r, put where the update
+ * reads its targets (xbar) with a factor of 1: theta' = g for EM and
+ * theta + eta (g - theta) for gradient EM, g = E[psi_1 z] - E[psi_2 z]
+ * = e_1 xbar_1 - e_2 xbar_2 (e_i = E[psi_i], which sum to 1); component 2's
+ * target is -theta'. Then m_2 + (-theta' - m_2) is exactly the negation of
+ * m_1 + (theta' - m_1): the two stay mirrored bit for bit. */
+static void tied_targets(ogem_solver *s, int r)
+{
+    const int d = s->d;
+    const size_t r2 = (size_t)r * 2;
+    const double *th = s->m + r2 * d;
+    double *x1 = s->xbar + r2 * d, *x2 = x1 + d;
+    const double e1 = exp(s->log_mass[r2]), e2 = exp(s->log_mass[r2 + 1]);
+    for (int k = 0; k < d; k++) {
+        /* a component without mass has no conditional mean (NaN): its term is 0 */
+        const double g = (e1 > 0 ? e1 * x1[k] : 0.0) - (e2 > 0 ? e2 * x2[k] : 0.0);
+        const double t = s->set.algo == OGEM_ALGO_GEM ? th[k] + s->set.eta * (g - th[k]) : g;
+        x1[k] = t;
+        x2[k] = -t;
+    }
+}
+
 /* "inf", "-inf" or "NaN", for messages about a non-finite value. */
 static const char *nonfinite_name(double v) { return isnan(v) ? "NaN" : v > 0 ? "inf" : "-inf"; }
 
@@ -625,13 +687,14 @@ static ogem_status step_metrics(ogem_solver *s, int r, ogem_metrics *out)
     ogem_fit fit;
     ogem_mixture_fit(n, d, m, s->weights + (size_t)r * n, s->mt, s->toff, s->tw, 0.0, NULL, NULL, &fit);
     const double md2 = fit.mean_dist2;
+    if (s->set.symmetric) tied_targets(s, r);
     for (int i = 0; i < n && !what; i++) {
         const size_t ri = (size_t)r * n + i;
         const double *mi = m + (size_t)i * d;
         double *xb = s->xbar + ri * d;
         if (isnan(s->log_mass[ri])) { what = "log-mass E[psi] of component"; bad = s->log_mass[ri]; bad_i = i; break; }
-        double f, after = 0.0;
-        if (!update_factor(s, ri, &f)) continue;
+        double f = 1.0, after = 0.0;
+        if (!s->set.symmetric && !update_factor(s, ri, &f)) continue;
         for (int k = 0; k < d; k++) {
             const double delta = f * (xb[k] - mi[k]);
             upd2 += delta * delta;
@@ -731,7 +794,7 @@ ogem_status ogem_solver_step(ogem_solver *s, int apply, ogem_metrics *met)
         if (!s->work[r]) continue;
         for (int i = 0; i < n; i++) {
             const size_t ri = (size_t)r * n + i;
-            if (has_mass(s, ri)) memcpy(s->m + ri * d, s->xbar + ri * d, sizeof(double) * d);
+            if (s->set.symmetric || has_mass(s, ri)) memcpy(s->m + ri * d, s->xbar + ri * d, sizeof(double) * d);
         }
         if (s->set.learn_weights) learn_weights(s, r);
     }
