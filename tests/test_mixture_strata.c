@@ -24,27 +24,26 @@ static const double TM[M_TRUTH * D] = {1.5, 0.5, -1.0, -0.5};
 static const double PI0[N_MODEL] = {0.5, 0.3, 0.2};
 static const double MU0[N_MODEL * D] = {1.0, 0.2, -0.8, 0.1, 0.2, -1.2};
 
-static ogem_solver *mixture_solver(ogem_estimator e, long N, int subspace, const double *tw)
+/* A CPU solver for settings s, at starting means mu. */
+static ogem_solver *cpu_solver(ogem_settings s, const double *mu)
 {
-    ogem_settings s;
-    ogem_settings_default(&s);
-    s.dim = D;
-    s.components = N_MODEL;
-    s.weights = PI0;
-    s.truth_components = M_TRUTH;
-    s.truth_weights = tw;
-    s.truth_means = TM;
-    s.estimator = e;
-    s.samples = N;
-    s.subspace = subspace;
-    s.seed = 5;
     s.device = OGEM_DEVICE_CPU;
     s.threads = 2;
     ogem_solver *sv = NULL;
     char msg[256] = "";
     cr_assert_eq(ogem_solver_create(&sv, &s, msg, sizeof msg), OGEM_OK, "%s", msg);
-    cr_assert_eq(ogem_solver_set_means(sv, MU0), OGEM_OK, "%s", ogem_solver_error(sv));
+    cr_assert_eq(ogem_solver_set_means(sv, mu), OGEM_OK, "%s", ogem_solver_error(sv));
     return sv;
+}
+
+static ogem_solver *mixture_solver(ogem_estimator e, long N, int subspace, const double *tw)
+{
+    ogem_settings s;
+    ogem_settings_default(&s);
+    s.dim = D; s.components = N_MODEL; s.weights = PI0;
+    s.truth_components = M_TRUTH; s.truth_weights = tw; s.truth_means = TM;
+    s.estimator = e; s.samples = N; s.subspace = subspace; s.seed = 5;
+    return cpu_solver(s, MU0);
 }
 
 /* The moments as one vector: loss, E[psi_i] (n), E[psi_i x] / E[psi_i] (n d). */
@@ -176,26 +175,11 @@ static void run20(const truth_spec *t, ogem_estimator e, ogem_algo algo, int lea
     ogem_init_random(mu, 0, SR, SN, SD, STAR, 1.5, 17);
     ogem_settings s;
     ogem_settings_default(&s);
-    s.dim = SD;
-    s.components = SN;
-    s.weights = w;
-    s.mu_star = t->mu_star;
-    s.truth_components = t->m;
-    s.truth_weights = t->w;
-    s.truth_means = t->means;
-    s.learn_weights = learn;
-    s.inits = SR;
-    s.algo = algo;
-    s.eta = 0.7;
-    s.estimator = e;
-    s.samples = 2048;
-    s.seed = 9;
-    s.device = OGEM_DEVICE_CPU;
-    s.threads = 2;
-    ogem_solver *sv = NULL;
-    char msg[256] = "";
-    cr_assert_eq(ogem_solver_create(&sv, &s, msg, sizeof msg), OGEM_OK, "%s", msg);
-    cr_assert_eq(ogem_solver_set_means(sv, mu), OGEM_OK);
+    s.dim = SD; s.components = SN; s.weights = w; s.inits = SR;
+    s.mu_star = t->mu_star; s.truth_components = t->m; s.truth_weights = t->w; s.truth_means = t->means;
+    s.learn_weights = learn; s.algo = algo; s.eta = 0.7;
+    s.estimator = e; s.samples = 2048; s.seed = 9;
+    ogem_solver *sv = cpu_solver(s, mu);
     memset(out, 0, sizeof *out);
     for (int k = 0; k < STEPS; k++)
         cr_assert_eq(ogem_solver_step(sv, 1, out->met[k]), OGEM_OK, "step %d: %s", k, ogem_solver_error(sv));
