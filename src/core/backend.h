@@ -26,6 +26,10 @@ typedef struct ogem_lines {
     const double *c;              /* R*n*K                                      */
     const int *k;                 /* R: used dims of each init (exact), or NULL */
     const unsigned char *active;  /* R: 0 = skip this init                      */
+    /* For messages only (core/strata.h): strata > 1 when set q stands for
+     * initialization q / strata in truth component q % strata; truth = 1
+     * when the sets are the truth's own density. */
+    int strata, truth;
 } ogem_lines;
 
 typedef struct ogem_moments {

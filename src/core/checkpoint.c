@@ -10,7 +10,9 @@
  *
  * Layout (host byte order; checkpoints are for resuming on the same kind of
  * machine, not for archiving): "OGEMCKP1", fingerprint u64, step i64,
- * R n d i32, means f64[R*n*d], active u8[R], blob_len u64, blob, checksum u64. */
+ * R n d i32, means f64[R*n*d], active u8[R], blob_len u64, blob, checksum u64.
+ * A run that learns its weights writes "OGEMCKP2", with log_weights f64[R*n]
+ * after active; every other run's file is as before, byte for byte. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +25,7 @@
 #include "core/fsdir.h"
 
 static const char MAGIC[8] = {'O', 'G', 'E', 'M', 'C', 'K', 'P', '1'};
+static const char MAGIC_W[8] = {'O', 'G', 'E', 'M', 'C', 'K', 'P', '2'};
 
 uint64_t ogem_fnv1a64(const void *data, size_t len, uint64_t h)
 {
@@ -76,12 +79,14 @@ ogem_status ogem_checkpoint_write(const char *path, const ogem_checkpoint *ck, c
     int64_t step = ck->step;
     int32_t dims[3] = {ck->R, ck->n, ck->d};
     uint64_t blen = ck->blob_len;
-    put(&k, MAGIC, sizeof MAGIC);
+    put(&k, ck->log_weights ? MAGIC_W : MAGIC, sizeof MAGIC);
     put(&k, &ck->fingerprint, sizeof ck->fingerprint);
     put(&k, &step, sizeof step);
     put(&k, dims, sizeof dims);
     put(&k, ck->means, ogem_size_mul(sizeof(double), ogem_size_mul3(ogem_count(ck->R), ogem_count(ck->n), ogem_count(ck->d))));
     put(&k, ck->active, (size_t)ck->R);
+    if (ck->log_weights)
+        put(&k, ck->log_weights, ogem_size_mul(sizeof(double), ogem_size_mul(ogem_count(ck->R), ogem_count(ck->n))));
     put(&k, &blen, sizeof blen);
     put(&k, ck->blob, ck->blob_len);
     uint64_t sum = k.h;
@@ -120,9 +125,11 @@ void ogem_checkpoint_free(ogem_checkpoint *ck)
 {
     free(ck->means);
     free(ck->active);
+    free(ck->log_weights);
     free(ck->blob);
     ck->means = NULL;
     ck->active = NULL;
+    ck->log_weights = NULL;
     ck->blob = NULL;
 }
 
@@ -150,17 +157,23 @@ ogem_status ogem_checkpoint_read(const char *path, ogem_checkpoint *ck, char *ms
                             ? (size_t)fst.st_size - header : 0;
     const size_t mean_bytes =
         ogem_size_mul(sizeof(double), ogem_size_mul3(ogem_count(dims[0]), ogem_count(dims[1]), ogem_count(dims[2])));
-    const size_t fixed_bytes = ogem_size_add(ogem_size_add(mean_bytes, ogem_count(dims[0])), sizeof blen + sizeof sum);
-    int sane = s.ok && memcmp(magic, MAGIC, sizeof MAGIC) == 0 && dims[0] > 0 && dims[1] > 0 && dims[2] > 0 &&
-               step >= 0 && fixed_bytes <= rest;
+    const int with_w = s.ok && memcmp(magic, MAGIC_W, sizeof MAGIC_W) == 0;
+    const size_t w_bytes = with_w ? ogem_size_mul(sizeof(double), ogem_size_mul(ogem_count(dims[0]), ogem_count(dims[1])))
+                                  : 0;
+    const size_t fixed_bytes = ogem_size_add(ogem_size_add(ogem_size_add(mean_bytes, w_bytes), ogem_count(dims[0])),
+                                             sizeof blen + sizeof sum);
+    int sane = s.ok && (with_w || memcmp(magic, MAGIC, sizeof MAGIC) == 0) && dims[0] > 0 && dims[1] > 0 &&
+               dims[2] > 0 && step >= 0 && fixed_bytes <= rest;
     if (sane) {
         ck->R = dims[0]; ck->n = dims[1]; ck->d = dims[2]; ck->step = step;
         ck->means = malloc(mean_bytes);
         ck->active = malloc((size_t)ck->R);
-        sane = ck->means && ck->active;
+        ck->log_weights = with_w ? malloc(w_bytes) : NULL;
+        sane = ck->means && ck->active && (!with_w || ck->log_weights);
         if (sane) {
             get(&s, ck->means, mean_bytes);
             get(&s, ck->active, (size_t)ck->R);
+            if (with_w) get(&s, ck->log_weights, w_bytes);
             get(&s, &blen, sizeof blen);
             sane = s.ok && blen <= rest - fixed_bytes;
         }

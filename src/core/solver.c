@@ -3,20 +3,38 @@
  * expectations, and applies the gradient EM or EM update.
  *
  * Means are stored relative to mu* (m = mu - mu*): every formula is simplest
- * there, and distances to the truth are plain norms. */
+ * there, and distances to the truth are plain norms. With a mixture truth
+ * sum_j w_j N(mu*_j, I), mu* is its first mean and toff_j = mu*_j - mu*_1.
+ *
+ * A mixture truth is integrated over its component exactly (stratified):
+ * E[f(x)] = sum_j w_j E[f(mu*_j + z)], z ~ N(0, I), each stratum j on the
+ * step's points. In stratum j the model's scores are lines again,
+ *     s_i(z) = log pi_i - |m_i - toff_j|^2 / 2 + <m_i - toff_j, z>,
+ * so initialization r becomes m line sets q = r m + j (strata.c's layout
+ * below), and the truth's own density log p*(x) is one more line set per
+ * stratum, t_l(z) = log w_l - |toff_l - toff_j|^2 / 2 + <toff_l - toff_j, z>:
+ *     KL(truth || model) = sum_j w_j (E_j[lse_l t_l] - E_j[lse_i s_i]),
+ * both from the same points, so the -|z|^2/2 terms cancel point by point.
+ * Why strata rather than sampled labels: the estimate is unbiased, its
+ * variance given the normals is below that of sampled labels, the sampling
+ * plan (backend.h) stays the one both backends already follow, and the
+ * exact estimator needs it anyway (a rule per stratum). It costs m
+ * evaluations per point. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/backend.h"
 #include "ogem/ogem.h"
+#include "core/mixture.h"
 #include "core/split.h"
+#include "core/strata.h"
 #include "core/subspace.h"
 #include "math/checked.h"
 
 struct ogem_solver {
     ogem_settings set;            /* copy; pointers below are owned copies   */
-    double *weights, *logpi, *mu_star, *data;
+    double *weights, *logpi, *mu_star, *data;   /* weights, logpi: R x n  */
     int R, n, d, K;
     size_t Rnd;                   /* R * n * d, checked at create            */
     int use_subspace;             /* lines in span{m_i - m_1} (exact, --subspace) */
@@ -29,6 +47,14 @@ struct ogem_solver {
     double *log_mass, *cond_mean, *mean_lse, *xbar; /* R*n, R*n*K, R, R*n*d  */
     double data_const;            /* data: d/2 log(2 pi) + mean |x - mu*|^2 / 2 */
     int max_k;
+    /* The truth: m components, toff_j = mu*_j - mu*_1 (m x d). strata = m
+     * line sets per init for a mixture truth on a sampled or exact
+     * estimator, else 1 (one truth Gaussian, or data: the data set is the
+     * distribution, and the truth enters only the metrics). */
+    int mt, strata;
+    double *tw, *tlogw, *toff;
+    ogem_strata sb;
+    double *mu_abs, *pi_row;      /* d, n: scratch of the metrics        */
     /* With an exchange (ogem/partition.h): this rank evaluates and updates
      * only the inits it owns (work = active and owned); the others' means
      * here lag behind until a gather (dirty: updated by its owner since the
@@ -59,6 +85,20 @@ static ogem_status validate(const ogem_settings *p, char *msg, size_t len)
     if (p->mu_star)
         for (int k = 0; k < p->dim; k++)
             if (!isfinite(p->mu_star[k])) BAD("mu* coordinate %d is not finite", k + 1);
+    if (p->truth_components < 0) BAD("truth_components: must be >= 0 (got %d)", p->truth_components);
+    if (p->truth_components == 0 && (p->truth_weights || p->truth_means))
+        BAD("truth_components: is 0 but truth weights or means are given");
+    if (p->truth_components > 0) {
+        if (p->mu_star) BAD("truth_means: give mu_star or truth_means, not both");
+        if (!p->truth_weights || !p->truth_means) BAD("truth_means: a mixture truth needs its weights and means");
+        char why[200];
+        if (ogem_weights_check(p->truth_components, p->truth_weights, why, sizeof why))
+            BAD("truth_weights: %s", why);
+        for (size_t q = 0, nq = ogem_size_mul(ogem_count(p->truth_components), ogem_count(p->dim)); q < nq; q++)
+            if (!isfinite(p->truth_means[q]))
+                BAD("truth_means: component %zu, coordinate %zu is not finite", q / (size_t)p->dim + 1,
+                    q % (size_t)p->dim + 1);
+    }
     if (p->algo != OGEM_ALGO_GEM && p->algo != OGEM_ALGO_EM) BAD("unknown algorithm");
     if (p->algo == OGEM_ALGO_GEM && !(isfinite(p->eta) && p->eta > 0)) BAD("step size eta must be positive and finite (got %g)", p->eta);
     switch (p->estimator) {
@@ -94,15 +134,10 @@ void ogem_solver_destroy(ogem_solver *s)
     free(s->m); free(s->active); free(s->a); free(s->c); free(s->Q); free(s->kdim);
     free(s->log_mass); free(s->cond_mean); free(s->mean_lse); free(s->xbar);
     free(s->work); free(s->dirty); free(s->mbuf);
+    free(s->tw); free(s->tlogw); free(s->toff); free(s->mu_abs); free(s->pi_row);
+    ogem_strata_free(&s->sb);
     ogem_split_free(&s->split);
     free(s);
-}
-
-static void *xdup(const void *p, size_t bytes)
-{
-    void *q = malloc(bytes ? bytes : 1);
-    if (q && p) memcpy(q, p, bytes);
-    return q;
 }
 
 /* Element counts of the per-batch arrays, formed once with checked (saturating)
@@ -123,12 +158,12 @@ static batch_sizes batch_sizes_of(int R, int n, int d, int K, int subspace)
     return b;
 }
 
-/* m, xbar (Rnd); c, cond_mean (RnK); a, log_mass (Rn); Q; mean_lse; kdim;
- * active, work, dirty (a byte each). */
+/* m, xbar (Rnd); c, cond_mean (RnK); a, log_mass, weights, logpi (Rn); Q;
+ * mean_lse; kdim; active, work, dirty (a byte each). */
 static size_t batch_bytes(const batch_sizes *b)
 {
     size_t doubles = ogem_size_add(ogem_size_add(ogem_size_mul(2, b->Rnd), ogem_size_mul(2, b->RnK)),
-                                   ogem_size_add(ogem_size_add(ogem_size_mul(2, b->Rn), b->RdK), b->R));
+                                   ogem_size_add(ogem_size_add(ogem_size_mul(4, b->Rn), b->RdK), b->R));
     return ogem_size_add(ogem_size_mul(sizeof(double), doubles), ogem_size_mul(sizeof(int) + 3, b->R));
 }
 
@@ -163,12 +198,23 @@ ogem_status ogem_solver_create(ogem_solver **out, const ogem_settings *p, char *
     if (st) return st;
     const int n = p->components, d = p->dim, R = p->inits;
     const int use_subspace = p->subspace || p->estimator == OGEM_EST_EXACT;
+    const int mt = p->truth_components > 1 ? p->truth_components : 1;
+    /* A mixture truth on the data estimator changes only the metrics. */
+    const int strata = p->estimator == OGEM_EST_DATA ? 1 : mt;
     int K = d;
     if (use_subspace) {
-        int k = n - 1 < d ? n - 1 : d;
+        /* directions the lines need (strata.h): the model's n - 1; with
+         * strata, sampled points also span the truth means (n + m - 1), and
+         * exact's separate truth rule needs m - 1 */
+        int k = n - 1;
+        if (strata > 1) k = p->estimator == OGEM_EST_EXACT ? (mt - 1 > k ? mt - 1 : k) : n + mt - 1;
+        if (k > d) k = d;
         if (p->estimator == OGEM_EST_EXACT && k > 2) k = 2;
         K = k < 1 ? 1 : k;   /* a zero-width point set is awkward; an unused column is free */
     }
+    const ogem_strata_mode smode = p->estimator == OGEM_EST_EXACT ? OGEM_STRATA_EXACT
+                                   : use_subspace                  ? OGEM_STRATA_SUB
+                                                                   : OGEM_STRATA_FULL;
     ogem_point_spec spec = {.kind = p->estimator, .N = p->samples, .K = K, .seed = p->seed,
                             .precision = p->precision, .gpu_path = p->gpu_path, .threads = p->threads};
     if (p->estimator == OGEM_EST_DATA) spec.N = p->data_rows;
@@ -186,8 +232,10 @@ ogem_status ogem_solver_create(ogem_solver **out, const ogem_settings *p, char *
      * more copy of them (split.c). */
     const int ranks = p->exchange ? p->exchange->size : 1;
     const size_t split_bytes = ogem_size_add(ogem_split_bytes(R, ogem_size_mul(ogem_count(n), ogem_count(d)), ranks),
-                                             ogem_split_bytes(R, 4, ranks));
-    st = check_budget(p, K, ogem_size_add(batch_bytes(&bs), split_bytes), point_bytes, msg, len);
+                                             ogem_split_bytes(R, 6, ranks));
+    const size_t strata_bytes = strata > 1 ? ogem_strata_bytes(R, n, strata, d, K, smode) : 0;
+    st = check_budget(p, K, ogem_size_add(ogem_size_add(batch_bytes(&bs), split_bytes), strata_bytes), point_bytes,
+                      msg, len);
     if (st) return st;
 
     ogem_solver *s = calloc(1, sizeof *s);
@@ -196,9 +244,16 @@ ogem_status ogem_solver_create(ogem_solver **out, const ogem_settings *p, char *
     s->R = R; s->n = n; s->d = d; s->K = K;
     s->Rnd = bs.Rnd;
     s->use_subspace = use_subspace;
-    s->weights = xdup(p->weights, sizeof(double) * n);
-    s->logpi = malloc(sizeof(double) * n);
+    s->weights = malloc(ogem_size_mul(sizeof(double), bs.Rn));
+    s->logpi = malloc(ogem_size_mul(sizeof(double), bs.Rn));
     s->mu_star = calloc(d, sizeof(double));
+    s->mt = mt;
+    s->strata = strata;
+    s->tw = malloc(sizeof(double) * mt);
+    s->tlogw = malloc(sizeof(double) * mt);
+    s->toff = calloc(ogem_size_mul(ogem_count(mt), ogem_count(d)), sizeof(double));
+    s->mu_abs = malloc(sizeof(double) * d);
+    s->pi_row = malloc(sizeof(double) * n);
     s->m = calloc(bs.Rnd, sizeof(double));
     s->active = malloc(bs.R);
     s->a = malloc(ogem_size_mul(sizeof(double), bs.Rn));
@@ -211,7 +266,7 @@ ogem_status ogem_solver_create(ogem_solver **out, const ogem_settings *p, char *
     s->xbar = malloc(ogem_size_mul(sizeof(double), bs.Rnd));
     s->work = malloc(bs.R);
     s->dirty = calloc(bs.R, 1);
-    s->mbuf = ranks > 1 ? malloc(ogem_size_mul(4 * sizeof(double), bs.R)) : NULL; /* split_bytes */
+    s->mbuf = ranks > 1 ? malloc(ogem_size_mul(6 * sizeof(double), bs.R)) : NULL; /* split_bytes */
     st = ogem_split_init(&s->split, p->exchange, R);
     if (st == OGEM_ERR_INVALID) {
         ogem_solver_destroy(s);
@@ -219,16 +274,37 @@ ogem_status ogem_solver_create(ogem_solver **out, const ogem_settings *p, char *
         return st;
     }
     if (st || !s->work || !s->dirty || (ranks > 1 && !s->mbuf) ||
-        !s->weights || !s->logpi || !s->mu_star || !s->m || !s->active || !s->a || !s->c || !s->kdim ||
+        !s->weights || !s->logpi || !s->mu_star || !s->tw || !s->tlogw || !s->toff || !s->mu_abs || !s->pi_row ||
+        (strata > 1 && ogem_strata_init(&s->sb, R, n, strata, d, K, smode,
+                                        smode == OGEM_STRATA_EXACT || p->estimator == OGEM_EST_FIXED) != OGEM_OK) ||
+        !s->m || !s->active || !s->a || !s->c || !s->kdim ||
         (s->use_subspace && !s->Q) || !s->log_mass || !s->cond_mean || !s->mean_lse || !s->xbar) {
         ogem_solver_destroy(s);
         if (msg) snprintf(msg, len, "out of memory for %d initializations", R);
         return OGEM_ERR_NOMEM;
     }
-    for (int i = 0; i < n; i++) s->logpi[i] = log(p->weights[i]);
+    /* Every init starts from the settings' weights (learn_weights then
+     * changes its own row). */
+    for (size_t q = 0; q < bs.Rn; q++) {
+        s->weights[q] = p->weights[q % (size_t)n];
+        s->logpi[q] = log(p->weights[q % (size_t)n]);
+    }
     if (p->mu_star) memcpy(s->mu_star, p->mu_star, sizeof(double) * d);
-    s->set.weights = s->weights;
+    if (p->truth_components > 0) {
+        /* mu* is the first truth mean; the others as offsets from it */
+        memcpy(s->mu_star, p->truth_means, sizeof(double) * d);
+        for (int j = 0; j < mt; j++) {
+            s->tw[j] = p->truth_weights[j];
+            for (int k = 0; k < d; k++) s->toff[(size_t)j * d + k] = p->truth_means[(size_t)j * d + k] - s->mu_star[k];
+        }
+    } else {
+        s->tw[0] = 1.0;
+    }
+    for (int j = 0; j < mt; j++) s->tlogw[j] = log(s->tw[j]);
+    s->set.weights = s->weights;   /* the first init's row: the settings' weights until learned */
     s->set.mu_star = s->mu_star;
+    s->set.truth_weights = s->tw;
+    s->set.truth_means = NULL;     /* not kept: toff and mu_star hold them */
     memset(s->active, 1, bs.R);
 
     if (p->estimator == OGEM_EST_DATA) {
@@ -297,6 +373,11 @@ static ogem_status sync_means(ogem_solver *s)
 {
     if (!s->split.ex) return OGEM_OK;
     ogem_status st = ogem_split_gather(&s->split, s->m, (size_t)s->n * (size_t)s->d, s->dirty);
+    if (!st && s->set.learn_weights) {
+        /* learned weights travel with the means; pi is exp(log pi) on every rank */
+        st = ogem_split_gather(&s->split, s->logpi, (size_t)s->n, s->dirty);
+        for (size_t q = 0; !st && q < (size_t)s->R * (size_t)s->n; q++) s->weights[q] = exp(s->logpi[q]);
+    }
     if (st) return fail(s, st, st == OGEM_ERR_NOMEM ? "out of memory gathering the means from the ranks"
                                                      : "the exchange between ranks failed gathering the means");
     memset(s->dirty, 0, (size_t)s->R);
@@ -339,6 +420,48 @@ ogem_status ogem_solver_get_active(const ogem_solver *s, unsigned char *active)
     return OGEM_OK;
 }
 
+ogem_status ogem_solver_get_weights(const ogem_solver *s, double *w)
+{
+    ogem_status st = sync_means((ogem_solver *)s);   /* as get_means: a cache refresh */
+    if (!st) memcpy(w, s->weights, sizeof(double) * (size_t)s->R * (size_t)s->n);
+    return st;
+}
+
+ogem_status ogem_solver_get_log_weights(const ogem_solver *s, double *logw)
+{
+    ogem_status st = sync_means((ogem_solver *)s);
+    if (!st) memcpy(logw, s->logpi, sizeof(double) * (size_t)s->R * (size_t)s->n);
+    return st;
+}
+
+ogem_status ogem_solver_set_log_weights(ogem_solver *s, const double *logw)
+{
+    const int n = s->n;
+    for (int r = 0; r < s->R; r++) {
+        double sum = 0.0;
+        for (int i = 0; i < n; i++) {
+            const double v = logw[(size_t)r * n + i];
+            if (isnan(v) || v == INFINITY) {
+                snprintf(s->err, sizeof s->err, "initialization %d, component %d: log weight %g is not a number "
+                         "below +inf", r, i, v);
+                return OGEM_ERR_INVALID;
+            }
+            sum += exp(v);
+        }
+        if (!(fabs(sum - 1.0) <= 1e-9)) {
+            snprintf(s->err, sizeof s->err, "initialization %d: weights sum to %.17g, not 1 (within 1e-9)", r, sum);
+            return OGEM_ERR_INVALID;
+        }
+    }
+    for (size_t q = 0; q < (size_t)s->R * (size_t)n; q++) {
+        s->logpi[q] = logw[q];
+        s->weights[q] = exp(logw[q]);
+    }
+    return OGEM_OK;
+}
+
+int ogem_solver_learns_weights(const ogem_solver *s) { return s->set.learn_weights != 0; }
+
 void ogem_solver_shape(const ogem_solver *s, int *R, int *n, int *d)
 {
     if (R) *R = s->R;
@@ -364,7 +487,7 @@ static int build_lines(ogem_solver *s, int r)
     for (int i = 0; i < n; i++) {
         double sq = 0.0;
         for (int k = 0; k < d; k++) sq += m[i * d + k] * m[i * d + k];
-        a[i] = s->logpi[i] - 0.5 * sq;
+        a[i] = s->logpi[(size_t)r * n + i] - 0.5 * sq;
     }
     if (!s->use_subspace) {
         memcpy(c, m, sizeof(double) * n * d);
@@ -395,6 +518,11 @@ static ogem_status evaluate(ogem_solver *s)
     for (long r = 0; r < s->R; r++) s->work[r] = s->active[r] && r >= lo && r < hi;
     ogem_status st = s->be->prepare(s->be, s->step);
     if (st) return fail(s, st, s->be->err);
+    if (s->strata > 1) {
+        const ogem_truth_rel t = {.m = s->mt, .toff = s->toff, .logw = s->tlogw, .w = s->tw};
+        return ogem_strata_eval(&s->sb, s->be, &t, s->m, s->logpi, s->work, s->log_mass, s->xbar, s->mean_lse,
+                                &s->max_k, s->err, sizeof s->err);
+    }
     const int n = s->n, d = s->d, K = s->K;
     for (int r = (int)lo; r < hi; r++) {
         if (!s->work[r]) continue;
@@ -463,16 +591,13 @@ static ogem_status step_metrics(ogem_solver *s, int r, ogem_metrics *out)
 {
     const int n = s->n, d = s->d;
     const double *m = s->m + (size_t)r * n * d;
-    double maxd = 0.0, md2 = 0.0, upd2 = 0.0;
+    double upd2 = 0.0;
     const char *what = NULL;
     double bad = 0.0;
     int bad_i = -1;
-    for (int i = 0; i < n; i++) {
-        double sq = 0.0;
-        for (int k = 0; k < d; k++) sq += m[i * d + k] * m[i * d + k];
-        maxd = fmax(maxd, sqrt(sq));
-        md2 += s->weights[i] * sq;
-    }
+    ogem_fit fit;
+    ogem_mixture_fit(n, d, m, s->weights + (size_t)r * n, s->mt, s->toff, s->tw, 0.0, NULL, NULL, &fit);
+    const double md2 = fit.mean_dist2;
     for (int i = 0; i < n && !what; i++) {
         const size_t ri = (size_t)r * n + i;
         const double *mi = m + (size_t)i * d;
@@ -502,7 +627,8 @@ static ogem_status step_metrics(ogem_solver *s, int r, ogem_metrics *out)
                      what, nonfinite_name(bad), hint);
         return OGEM_ERR_NUMERIC;
     }
-    *out = (ogem_metrics){.loss = loss, .max_dist = maxd, .mean_dist2 = md2, .update_norm = sqrt(upd2)};
+    *out = (ogem_metrics){.loss = loss, .max_dist = fit.max_dist, .mean_dist2 = md2, .update_norm = sqrt(upd2),
+                          .cover_dist = fit.cover_dist, .voronoi = fit.voronoi};
     return OGEM_OK;
 }
 
@@ -513,14 +639,39 @@ static ogem_status agree(ogem_solver *s, ogem_status st, int phase)
     return ogem_split_agree(&s->split, st, phase, s->err, sizeof s->err, &s->max_k);
 }
 
+/* The metrics as a row of doubles, for the exchange between ranks. */
+enum { METRICS_ROW = 6 };
+
 static void metrics_row(const ogem_metrics *m, double *row)
 {
     row[0] = m->loss; row[1] = m->max_dist; row[2] = m->mean_dist2; row[3] = m->update_norm;
+    row[4] = m->cover_dist; row[5] = m->voronoi;
 }
 
 static ogem_metrics metrics_of_row(const double *row)
 {
-    return (ogem_metrics){.loss = row[0], .max_dist = row[1], .mean_dist2 = row[2], .update_norm = row[3]};
+    return (ogem_metrics){.loss = row[0], .max_dist = row[1], .mean_dist2 = row[2], .update_norm = row[3],
+                          .cover_dist = row[4], .voronoi = row[5]};
+}
+
+/* The EM weight update of init r, pi_i <- E[psi_i], in the log domain:
+ * log pi_i = log E[psi_i] - lse_l log E[psi_l]. The masses sum to 1 up to
+ * rounding (the responsibilities do at every point); dividing by their sum
+ * keeps the weights a distribution exactly, to rounding, step after step,
+ * instead of letting the rounding drift. */
+static void learn_weights(ogem_solver *s, int r)
+{
+    const int n = s->n;
+    const double *lm = s->log_mass + (size_t)r * n;
+    double mx = -INFINITY, acc = 0.0;
+    for (int i = 0; i < n; i++) mx = fmax(mx, lm[i]);
+    for (int i = 0; i < n; i++) acc += exp(lm[i] - mx);
+    const double lse = mx + log(acc);
+    for (int i = 0; i < n; i++) {
+        const size_t ri = (size_t)r * n + i;
+        s->logpi[ri] = lm[i] - lse;
+        s->weights[ri] = exp(s->logpi[ri]);
+    }
 }
 
 ogem_status ogem_solver_step(ogem_solver *s, int apply, ogem_metrics *met)
@@ -536,16 +687,16 @@ ogem_status ogem_solver_step(ogem_solver *s, int apply, ogem_metrics *met)
         ogem_metrics one;
         st = step_metrics(s, r, &one);
         if (st) break;
-        if (split) metrics_row(&one, s->mbuf + (size_t)r * 4);
+        if (split) metrics_row(&one, s->mbuf + (size_t)r * METRICS_ROW);
         else if (met) met[r] = one;
     }
     st = agree(s, st, phase);
     if (st) return st;
     if (split && met) {
-        st = ogem_split_gather(&s->split, s->mbuf, 4, s->active);
+        st = ogem_split_gather(&s->split, s->mbuf, METRICS_ROW, s->active);
         if (st) return fail(s, st, "the exchange between ranks failed gathering the metrics");
         for (int r = 0; r < s->R; r++)
-            if (s->active[r]) met[r] = metrics_of_row(s->mbuf + (size_t)r * 4);
+            if (s->active[r]) met[r] = metrics_of_row(s->mbuf + (size_t)r * METRICS_ROW);
     }
     for (int r = 0; apply && r < s->R; r++) {
         if (!s->active[r]) continue;
@@ -555,6 +706,7 @@ ogem_status ogem_solver_step(ogem_solver *s, int apply, ogem_metrics *met)
             const size_t ri = (size_t)r * n + i;
             if (has_mass(s, ri)) memcpy(s->m + ri * d, s->xbar + ri * d, sizeof(double) * d);
         }
+        if (s->set.learn_weights) learn_weights(s, r);
     }
     s->step++;
     return OGEM_OK;
