@@ -1,6 +1,6 @@
 /* test_mixture_strata.c - the estimators over a mixture truth (issue 12):
  *   - mc:N and qmc:N (plain and --subspace) against exact for a 2-component
- *     truth in d = 2, n = 3: loss, E[psi_i] and the conditional means within 5
+ *     truth in d = 2, n = 3 (and the same case in d = 5 with --subspace): loss, E[psi_i] and the conditional means within 5
  *     standard errors estimated from 16 independent steps; the same assertion
  *     rejects a truth whose weights are off by 0.05, and the error over the
  *     replicates shrinks as N grows (mc by about 1/sqrt(16) from N to 16 N,
@@ -17,12 +17,24 @@
 
 #include "ogem/ogem.h"
 
-enum { D = 2, N_MODEL = 3, M_TRUTH = 2, REPS = 16 };
+/* The case in the (x_1, x_2) plane (d = 2), and in d = DMAX = 5 the model's
+ * means in that plane with the truth's off it, so that the points --subspace
+ * samples span all K = n + m - 1 = 4 < d directions of span{mu_i - mu*_1,
+ * mu*_2 - mu*_1} (exact: the model's differences span 2, the truth's 1). */
+enum { DMAX = 5, N_MODEL = 3, M_TRUTH = 2, REPS = 16 };
 
 static const double TW[M_TRUTH] = {0.3, 0.7};
-static const double TM[M_TRUTH * D] = {1.5, 0.5, -1.0, -0.5};
+static const double TM2[M_TRUTH * 2] = {1.5, 0.5, -1.0, -0.5};
+static const double TM5[M_TRUTH * DMAX] = {1.5, 0.5, 0.0, 0.8, 0.0, -1.0, -0.5, 0.0, 0.0, 0.6};
 static const double PI0[N_MODEL] = {0.5, 0.3, 0.2};
-static const double MU0[N_MODEL * D] = {1.0, 0.2, -0.8, 0.1, 0.2, -1.2};
+static const double MU2[N_MODEL * 2] = {1.0, 0.2, -0.8, 0.1, 0.2, -1.2};
+
+/* rows points of the plane as points of R^d */
+static void embed(const double *plane, int rows, int d, double *out)
+{
+    memset(out, 0, sizeof(double) * (size_t)rows * d);
+    for (int q = 0; q < rows; q++) memcpy(out + (size_t)q * d, plane + 2 * q, 2 * sizeof(double));
+}
 
 /* A CPU solver for settings s, at starting means mu. */
 static ogem_solver *cpu_solver(ogem_settings s, const double *mu)
@@ -36,18 +48,23 @@ static ogem_solver *cpu_solver(ogem_settings s, const double *mu)
     return sv;
 }
 
-static ogem_solver *mixture_solver(ogem_estimator e, long N, int subspace, const double *tw)
+static ogem_solver *mixture_solver(int d, ogem_estimator e, long N, int subspace, const double *tw)
 {
+    double tm[M_TRUTH * DMAX], mu[N_MODEL * DMAX];
+    if (d == DMAX) memcpy(tm, TM5, sizeof TM5);
+    else embed(TM2, M_TRUTH, d, tm);
+    embed(MU2, N_MODEL, d, mu);
     ogem_settings s;
     ogem_settings_default(&s);
-    s.dim = D; s.components = N_MODEL; s.weights = PI0;
-    s.truth_components = M_TRUTH; s.truth_weights = tw; s.truth_means = TM;
+    s.dim = d; s.components = N_MODEL; s.weights = PI0;
+    s.truth_components = M_TRUTH; s.truth_weights = tw; s.truth_means = tm;
     s.estimator = e; s.samples = N; s.subspace = subspace; s.seed = 5;
-    return cpu_solver(s, MU0);
+    return cpu_solver(s, mu);
 }
 
 /* The moments as one vector: loss, E[psi_i] (n), E[psi_i x] / E[psi_i] (n d). */
-enum { STATS = 1 + N_MODEL + N_MODEL * D };
+enum { STATS_MAX = 1 + N_MODEL + N_MODEL * DMAX };
+static int stats_of(int d) { return 1 + N_MODEL + N_MODEL * d; }
 
 static void moments_at(ogem_solver *sv, long t, double *v)
 {
@@ -57,9 +74,9 @@ static void moments_at(ogem_solver *sv, long t, double *v)
     for (int i = 0; i < N_MODEL; i++) v[1 + i] = exp(lm[i]);
 }
 
-static void exact_moments(const double *tw, double *v)
+static void exact_moments(int d, const double *tw, double *v)
 {
-    ogem_solver *ex = mixture_solver(OGEM_EST_EXACT, 0, 0, tw);
+    ogem_solver *ex = mixture_solver(d, OGEM_EST_EXACT, 0, 0, tw);
     moments_at(ex, 0, v);
     ogem_solver_destroy(ex);
 }
@@ -68,17 +85,25 @@ static void exact_moments(const double *tw, double *v)
  * their mean, the standard error of that mean, and the root mean square of
  * each replicate's error against `ref`. */
 typedef struct replicates {
-    double mean[STATS], se[STATS], rms[STATS];
+    int count; /* stats_of(d) */
+    double mean[STATS_MAX], se[STATS_MAX], rms[STATS_MAX];
 } replicates;
 
-static replicates sample(ogem_estimator e, long N, int subspace, const double *ref)
+static replicates sample(int d, ogem_estimator e, long N, int subspace, const double *ref)
 {
-    ogem_solver *sv = mixture_solver(e, N, subspace, TW);
-    double v[REPS][STATS];
+    ogem_solver *sv = mixture_solver(d, e, N, subspace, TW);
+    double v[REPS][STATS_MAX];
     for (int t = 0; t < REPS; t++) moments_at(sv, t, v[t]);
+    if (subspace) { /* the points span every direction the lines need: n + m - 1 of them, at most d */
+        ogem_solver_info info;
+        cr_assert_eq(ogem_solver_get_info(sv, &info), OGEM_OK);
+        const int K = N_MODEL + M_TRUTH - 1 < d ? N_MODEL + M_TRUTH - 1 : d;
+        cr_assert_eq(info.max_subspace_dim, K, "d = %d: subspace of %d dimensions, expected %d", d,
+                     info.max_subspace_dim, K);
+    }
     ogem_solver_destroy(sv);
-    replicates r;
-    for (int q = 0; q < STATS; q++) {
+    replicates r = {.count = stats_of(d)};
+    for (int q = 0; q < r.count; q++) {
         double m = 0.0, var = 0.0, sq = 0.0;
         for (int t = 0; t < REPS; t++) m += v[t][q] / REPS;
         for (int t = 0; t < REPS; t++) {
@@ -97,59 +122,59 @@ static replicates sample(ogem_estimator e, long N, int subspace, const double *r
 static double worst_z(const replicates *r, const double *ref, int *at)
 {
     double worst = 0.0;
-    for (int q = 0; q < STATS; q++) {
+    for (int q = 0; q < r->count; q++) {
         const double z = fmax(fabs(r->mean[q] - ref[q]) - 1e-12, 0.0) / fmax(r->se[q], 1e-300);
         if (z > worst) { worst = z; *at = q; }
     }
     return worst;
 }
 
-static void against_exact(ogem_estimator e, int subspace, double shrink)
+static void against_exact(int d, ogem_estimator e, int subspace, double shrink)
 {
-    const char *what = e == OGEM_EST_MC ? "mc" : "qmc";
-    double ex[STATS], wrong[STATS];
-    exact_moments(TW, ex);
+    char what[64];
+    snprintf(what, sizeof what, "%s%s, d = %d", e == OGEM_EST_MC ? "mc" : "qmc", subspace ? " subspace" : "", d);
+    double ex[STATS_MAX], wrong[STATS_MAX];
+    exact_moments(d, TW, ex);
     double mass = 0.0;
     for (int i = 0; i < N_MODEL; i++) mass += ex[1 + i];
     cr_assert(fabs(mass - 1.0) <= 1e-12, "exact: sum of E[psi_i] is %.17g", mass);
     cr_assert(ex[0] > 0.0, "exact: KL must be positive, got %g", ex[0]);
 
     const long N = 4096;
-    replicates r = sample(e, N, subspace, ex);
+    replicates r = sample(d, e, N, subspace, ex);
     int at = 0;
     double z = worst_z(&r, ex, &at);
-    cr_log_info("%s%s:%ld vs exact: worst %.2f standard errors (statistic %d: %.10g vs %.10g, se %.3g)", what,
-                subspace ? " subspace" : "", N, z, at, r.mean[at], ex[at], r.se[at]);
-    cr_assert(z <= 5.0, "%s%s:%ld statistic %d (0 loss, 1..n E[psi_i], then conditional means): %.12g vs exact %.12g, "
-              "%.2f standard errors (se %.3g)", what, subspace ? " subspace" : "", N, at, r.mean[at], ex[at], z, r.se[at]);
+    cr_log_info("%s, N = %ld vs exact: worst %.2f standard errors (statistic %d: %.10g vs %.10g, se %.3g)", what, N,
+                z, at, r.mean[at], ex[at], r.se[at]);
+    cr_assert(z <= 5.0, "%s, N = %ld: statistic %d (0 loss, 1..n E[psi_i], then conditional means): %.12g vs exact "
+              "%.12g, %.2f standard errors (se %.3g)", what, N, at, r.mean[at], ex[at], z, r.se[at]);
 
     /* The same assertion can fail: a truth with weights 0.35 / 0.65 instead of
      * 0.3 / 0.7 is far outside 5 standard errors. */
     const double tw_wrong[M_TRUTH] = {0.35, 0.65};
-    exact_moments(tw_wrong, wrong);
+    exact_moments(d, tw_wrong, wrong);
     double zw = worst_z(&r, wrong, &at);
-    cr_log_info("%s%s: the truth weighted 0.35 / 0.65 is %.1f standard errors off", what, subspace ? " subspace" : "",
-                zw);
+    cr_log_info("%s: the truth weighted 0.35 / 0.65 is %.1f standard errors off", what, zw);
     cr_assert(zw > 5.0, "%s: a truth with wrong weights passes (%.2f standard errors)", what, zw);
 
     /* The error shrinks with N: the root mean square over the replicates of
      * each statistic's error, from N to 16 N, by at least `shrink` (mc's rate
      * N^-1/2 gives 1/4; qmc's is faster). */
-    replicates big = sample(e, 16 * N, subspace, ex);
+    replicates big = sample(d, e, 16 * N, subspace, ex);
     double ratio = 0.0;
-    for (int q = 0; q < STATS; q++) ratio = fmax(ratio, big.rms[q] / r.rms[q]);
-    cr_log_info("%s%s: largest rms error ratio from N = %ld to %ld: %.3f (bound %.2f)", what, subspace ? " subspace" : "",
-                N, 16 * N, ratio, shrink);
-    cr_assert(ratio <= shrink, "%s%s: error ratio %g from N to 16 N, expected <= %g", what,
-              subspace ? " subspace" : "", ratio, shrink);
+    for (int q = 0; q < r.count; q++) ratio = fmax(ratio, big.rms[q] / r.rms[q]);
+    cr_log_info("%s: largest rms error ratio from N = %ld to %ld: %.3f (bound %.2f)", what, N, 16 * N, ratio, shrink);
+    cr_assert(ratio <= shrink, "%s: error ratio %g from N to 16 N, expected <= %g", what, ratio, shrink);
 }
 
 /* mc: 1/4 expected, 0.5 leaves room for 16 replicates' own scatter. */
-Test(mixture_strata, mc_within_standard_errors_of_exact) { against_exact(OGEM_EST_MC, 0, 0.5); }
-Test(mixture_strata, mc_subspace_within_standard_errors_of_exact) { against_exact(OGEM_EST_MC, 1, 0.5); }
+Test(mixture_strata, mc_within_standard_errors_of_exact) { against_exact(2, OGEM_EST_MC, 0, 0.5); }
+Test(mixture_strata, mc_subspace_within_standard_errors_of_exact) { against_exact(2, OGEM_EST_MC, 1, 0.5); }
+Test(mixture_strata, mc_subspace_d5_within_standard_errors_of_exact) { against_exact(DMAX, OGEM_EST_MC, 1, 0.5); }
 /* qmc: faster than mc's 1/4 (the README's measurements: about 1/13 on E[psi_i]). */
-Test(mixture_strata, qmc_within_standard_errors_of_exact) { against_exact(OGEM_EST_QMC, 0, 0.25); }
-Test(mixture_strata, qmc_subspace_within_standard_errors_of_exact) { against_exact(OGEM_EST_QMC, 1, 0.25); }
+Test(mixture_strata, qmc_within_standard_errors_of_exact) { against_exact(2, OGEM_EST_QMC, 0, 0.25); }
+Test(mixture_strata, qmc_subspace_within_standard_errors_of_exact) { against_exact(2, OGEM_EST_QMC, 1, 0.25); }
+Test(mixture_strata, qmc_subspace_d5_within_standard_errors_of_exact) { against_exact(DMAX, OGEM_EST_QMC, 1, 0.25); }
 
 /* ---- stratification sanity ------------------------------------------------------- */
 
