@@ -149,9 +149,11 @@ static void agree_case(const mix_case *c, int max_k)
     double *cl = buf, *gl = cl + MIX_R, *cm = gl + MIX_R, *gm = cm + Rn, *cx = gm + Rn, *gx = cx + Rnd;
     cr_assert_eq(ogem_solver_moments(cs, cl, cm, cx), OGEM_OK, "%s: cpu: %s", what, ogem_solver_error(cs));
     const ogem_status sg = ogem_solver_moments(gs, gl, gm, gx);
-    if (c->est == OGEM_EST_EXACT && c->n - 1 > max_k) {
-        /* k = n - 1 here (the means' differences span that many directions) */
-        cr_assert_eq(sg, OGEM_ERR_UNSUPPORTED, "%s: k = %d is beyond exact_max_k = %d (status %d: %s)", what, c->n - 1,
+    /* exact's k: the model's differences span n - 1 directions here, the
+     * truth's m - 1; the rules need the larger */
+    const int k = c->n > c->m ? c->n - 1 : c->m - 1;
+    if (c->est == OGEM_EST_EXACT && k > max_k) {
+        cr_assert_eq(sg, OGEM_ERR_UNSUPPORTED, "%s: k = %d is beyond exact_max_k = %d (status %d: %s)", what, k,
                      max_k, (int)sg, ogem_solver_error(gs));
     } else {
         cr_assert_eq(sg, OGEM_OK, "%s: gpu: %s", what, ogem_solver_error(gs));
@@ -205,9 +207,10 @@ static void agree_estimator(ogem_estimator est, int subspace, ogem_precision pre
             for (int learn = 0; learn < 2; learn++) {
                 const mix_case c = {est, subspace, learn, shapes[sh][0], shapes[sh][1], shapes[sh][2],
                                     est == OGEM_EST_EXACT, (ogem_algo)algo, prec};
-                if (est == OGEM_EST_EXACT && c.d > 3) continue; /* exact: k = n - 1 <= 2 */
+                if (est == OGEM_EST_EXACT && c.d > 3) continue; /* exact: k <= 2 */
                 agree_case(&c, max_k);
             }
+    if (est == OGEM_EST_EXACT) cr_log_info("exact: the GPU handles k <= %d (exact_max_k)", max_k);
 }
 
 Test(gpu_mixture, mc_double, .timeout = MIX_TIMEOUT) { NEED_GPU(); agree_estimator(OGEM_EST_MC, 0, OGEM_PREC_DOUBLE); }
