@@ -91,6 +91,7 @@ typedef struct job {
     char err[512];
     ogem_metrics met[STEPS][R];
     double means[R * N * D];
+    double weights[R * N];
     long esc[R];
     double loss[R];
     long rebalances;
@@ -120,6 +121,7 @@ static void *run_job(void *arg)
     }
     snprintf(j->err, sizeof j->err, "%s", j->st ? ogem_solver_error(sv) : "");
     if (!j->st) j->st = ogem_solver_get_means(sv, j->means);
+    if (!j->st) j->st = ogem_solver_get_weights(sv, j->weights);
     if (!j->st && j->stop_at > 0) j->st = ogem_checkpoint_capture(sv, &j->ck);
     long bounds[MAX_P + 1];
     j->rebalances = 0;
@@ -173,6 +175,8 @@ static void expect_same(const job *a, const job *b, const char *what, int P, int
     cr_assert_eq(b->st, OGEM_OK, "%s P=%d rank %d: %s", what, P, p, b->err);
     cr_expect_eq(memcmp(a->met, b->met, sizeof a->met), 0, "%s: metrics differ at P=%d rank %d", what, P, p);
     cr_expect_eq(memcmp(a->means, b->means, sizeof a->means), 0, "%s: means differ at P=%d rank %d", what, P, p);
+    cr_expect_eq(memcmp(a->weights, b->weights, sizeof a->weights), 0, "%s: weights differ at P=%d rank %d", what,
+                 P, p);
     cr_expect_eq(memcmp(a->esc, b->esc, sizeof a->esc), 0, "%s: escape steps differ at P=%d rank %d", what, P, p);
 }
 
@@ -204,6 +208,28 @@ Test(partition, every_estimator_is_identical_at_any_P)
         job proto = proto_for(cases[c].e, cases[c].n);
         run_ranks(&proto, 0, single);
         for (int P = 1; P <= 3; P++) {
+            run_ranks(&proto, P, ranks);
+            for (int p = 0; p < P; p++) expect_same(single, &ranks[p], cases[c].name, P, p);
+        }
+    }
+}
+
+/* A two-component truth with learned weights: the strata and the weights'
+ * gather (they travel with the means) keep every rank's results identical. */
+Test(partition, mixture_truth_with_learned_weights_is_identical_at_any_P)
+{
+    static const double tw[2] = {0.4, 0.6}, tm[2 * D] = {1.5, 0, 0, -1.0, 0.5, 0};
+    const struct { ogem_estimator e; long n; int sub; const char *name; } cases[] = {
+        { OGEM_EST_MC, 256, 0, "mc" }, { OGEM_EST_QMC, 128, 1, "qmc --subspace" }, { OGEM_EST_EXACT, 0, 0, "exact" },
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        job proto = proto_for(cases[c].e, cases[c].n);
+        proto.set.truth_components = 2; proto.set.truth_weights = tw; proto.set.truth_means = tm;
+        proto.set.learn_weights = 1; proto.set.subspace = cases[c].sub;
+        run_ranks(&proto, 0, single);
+        cr_assert_eq(single->st, OGEM_OK, "%s: %s", cases[c].name, single->err);
+        cr_assert(single->weights[0] != 0.5, "%s: the weights were not learned", cases[c].name);
+        for (int P = 2; P <= 3; P++) {
             run_ranks(&proto, P, ranks);
             for (int p = 0; p < P; p++) expect_same(single, &ranks[p], cases[c].name, P, p);
         }
@@ -286,9 +312,8 @@ Test(partition, one_ranks_failure_is_every_ranks)
 
 /* A checkpoint captured after 3 steps at P = 2 continues at P = 3 and in one
  * process to exactly the uninterrupted run's means. */
-Test(partition, checkpoint_resumes_at_another_P)
+static void resume_at_another_P(job proto)
 {
-    job proto = proto_for(OGEM_EST_QMC, 128);
     run_ranks(&proto, 0, single);
     cr_assert_eq(single->st, OGEM_OK, "%s", single->err);
     double want[R * N * D];
@@ -309,11 +334,28 @@ Test(partition, checkpoint_resumes_at_another_P)
         for (int p = 0; p < (P ? P : 1); p++) {
             cr_assert_eq(ranks[p].st, OGEM_OK, "%s", ranks[p].err);
             cr_expect_eq(memcmp(ranks[p].means, want, sizeof want), 0, "resumed at P=%d rank %d differs", P, p);
+            cr_expect_eq(memcmp(ranks[p].weights, single->weights, sizeof single->weights), 0,
+                         "resumed at P=%d rank %d: weights differ", P, p);
             cr_expect_eq(memcmp(ranks[p].met[STEPS - 1], single->met[STEPS - 1], sizeof single->met[0]), 0,
                          "last step's metrics differ at P=%d", P);
         }
     }
     ogem_checkpoint_free(&ck);
+}
+
+Test(partition, checkpoint_resumes_at_another_P)
+{
+    resume_at_another_P(proto_for(OGEM_EST_QMC, 128));
+}
+
+/* The learned weights are part of the state a checkpoint carries. */
+Test(partition, learned_weights_resume_at_another_P)
+{
+    static const double tw[2] = {0.4, 0.6}, tm[2 * D] = {1.5, 0, 0, -1.0, 0.5, 0};
+    job proto = proto_for(OGEM_EST_MC, 256);
+    proto.set.truth_components = 2; proto.set.truth_weights = tw; proto.set.truth_means = tm;
+    proto.set.learn_weights = 1;
+    resume_at_another_P(proto);
 }
 
 /* What ranks other than 0 write: nothing. Under ogem_outdir_discard an

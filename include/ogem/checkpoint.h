@@ -21,7 +21,8 @@ typedef struct ogem_checkpoint {
     uint64_t fingerprint;     /* caller's hash of the settings: resume refuses a mismatch */
     long step;
     int R, n, d;
-    double *means;            /* R x n x d                                               */
+    double *means;            /* R x n x d: mu - mu* when relative, else mu              */
+    int relative;             /* capture sets 1; files of ogem 0.1.0 hold absolute means  */
     unsigned char *active;    /* R                                                       */
     double *log_weights;      /* R x n, or NULL: the weights are the settings' (not learned) */
     void *blob;               /* caller's state                                          */

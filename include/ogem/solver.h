@@ -128,6 +128,11 @@ const char *ogem_solver_error(const ogem_solver *s);
  * mu* overflows a double (distances beyond about 1.3e154). */
 ogem_status ogem_solver_set_means(ogem_solver *s, const double *mu);
 ogem_status ogem_solver_get_means(const ogem_solver *s, double *mu);
+/* The means as the solver holds them, m = mu - mu* (R x n x d): what a
+ * checkpoint stores, since mu* + m followed by set_means' mu - mu* need not
+ * give m back to the last bit when mu* is not 0. Same checks as set_means. */
+ogem_status ogem_solver_get_means_relative(const ogem_solver *s, double *m);
+ogem_status ogem_solver_set_means_relative(ogem_solver *s, const double *m);
 
 /* The weights of the whole batch, R x n: the settings' weights, or the
  * learned ones (learn_weights). get_weights gives pi = exp(log pi); the log
@@ -211,6 +216,16 @@ ogem_status ogem_init_truth_sample(double *out, long first, long count, int n, i
  * mean and the weights in each cell add up to the truth's. */
 double ogem_mixture_match(int n, int d, const double *mu, const double *pi, int m, const double *truth_means,
                           const double *w, double radius, double *near, double *mass);
+
+/* One initialization in d dimensions, means mu (n x d) against a truth with
+ * means truth_means (m x d), as the same run in k <= n + m - 1 dimensions:
+ * coordinates in an orthonormal basis of span{mu_i - mu*_1, mu*_j - mu*_1},
+ * mu*_1 at the origin (reduce.c says why this is exact). Writes mu_out
+ * (n x kmax) and truth_out (m x kmax), zero beyond column k, and returns k
+ * (at least 1), or -1 when kmax < k or memory runs out. Costs O((n + m)^2 d)
+ * once; a run in d = 10^6 then costs what one in k dimensions does. */
+int ogem_reduce_to_span(int n, int d, const double *mu, int m, const double *truth_means, int kmax, double *mu_out,
+                        double *truth_out);
 
 /* ---- weights ------------------------------------------------------------------ */
 

@@ -11,8 +11,10 @@
  * Layout (host byte order; checkpoints are for resuming on the same kind of
  * machine, not for archiving): "OGEMCKP1", fingerprint u64, step i64,
  * R n d i32, means f64[R*n*d], active u8[R], blob_len u64, blob, checksum u64.
- * A run that learns its weights writes "OGEMCKP2", with log_weights f64[R*n]
- * after active; every other run's file is as before, byte for byte. */
+ * Version 2, "OGEMCKP2", has after active a flags byte (1: the means are
+ * relative to mu*, 2: log_weights f64[R*n] follow) and then log_weights.
+ * Version 1 (absolute means, no weights: ogem 0.1.0's files) is still read,
+ * and written for a checkpoint that has neither, so that it reads back the same. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <stdio.h>
@@ -79,12 +81,14 @@ ogem_status ogem_checkpoint_write(const char *path, const ogem_checkpoint *ck, c
     int64_t step = ck->step;
     int32_t dims[3] = {ck->R, ck->n, ck->d};
     uint64_t blen = ck->blob_len;
-    put(&k, ck->log_weights ? MAGIC_W : MAGIC, sizeof MAGIC);
+    const unsigned char flags = (unsigned char)((ck->relative ? 1 : 0) | (ck->log_weights ? 2 : 0));
+    put(&k, flags ? MAGIC_W : MAGIC, sizeof MAGIC);
     put(&k, &ck->fingerprint, sizeof ck->fingerprint);
     put(&k, &step, sizeof step);
     put(&k, dims, sizeof dims);
     put(&k, ck->means, ogem_size_mul(sizeof(double), ogem_size_mul3(ogem_count(ck->R), ogem_count(ck->n), ogem_count(ck->d))));
     put(&k, ck->active, (size_t)ck->R);
+    if (flags) put(&k, &flags, 1);
     if (ck->log_weights)
         put(&k, ck->log_weights, ogem_size_mul(sizeof(double), ogem_size_mul(ogem_count(ck->R), ogem_count(ck->n))));
     put(&k, &blen, sizeof blen);
@@ -157,25 +161,39 @@ ogem_status ogem_checkpoint_read(const char *path, ogem_checkpoint *ck, char *ms
                             ? (size_t)fst.st_size - header : 0;
     const size_t mean_bytes =
         ogem_size_mul(sizeof(double), ogem_size_mul3(ogem_count(dims[0]), ogem_count(dims[1]), ogem_count(dims[2])));
-    const int with_w = s.ok && memcmp(magic, MAGIC_W, sizeof MAGIC_W) == 0;
-    const size_t w_bytes = with_w ? ogem_size_mul(sizeof(double), ogem_size_mul(ogem_count(dims[0]), ogem_count(dims[1])))
-                                  : 0;
-    const size_t fixed_bytes = ogem_size_add(ogem_size_add(ogem_size_add(mean_bytes, w_bytes), ogem_count(dims[0])),
-                                             sizeof blen + sizeof sum);
-    int sane = s.ok && (with_w || memcmp(magic, MAGIC, sizeof MAGIC) == 0) && dims[0] > 0 && dims[1] > 0 &&
+    const int v2 = s.ok && memcmp(magic, MAGIC_W, sizeof MAGIC_W) == 0;
+    /* v2's weights, if its flags ask for them, are counted when the flags are read */
+    const size_t w_bytes = ogem_size_mul(sizeof(double), ogem_size_mul(ogem_count(dims[0]), ogem_count(dims[1])));
+    const size_t fixed_bytes = ogem_size_add(ogem_size_add(mean_bytes, ogem_count(dims[0])),
+                                             sizeof blen + sizeof sum + (v2 ? 1 : 0));
+    int sane = s.ok && (v2 || memcmp(magic, MAGIC, sizeof MAGIC) == 0) && dims[0] > 0 && dims[1] > 0 &&
                dims[2] > 0 && step >= 0 && fixed_bytes <= rest;
+    size_t used = fixed_bytes;
     if (sane) {
         ck->R = dims[0]; ck->n = dims[1]; ck->d = dims[2]; ck->step = step;
         ck->means = malloc(mean_bytes);
         ck->active = malloc((size_t)ck->R);
-        ck->log_weights = with_w ? malloc(w_bytes) : NULL;
-        sane = ck->means && ck->active && (!with_w || ck->log_weights);
+        sane = ck->means && ck->active;
         if (sane) {
             get(&s, ck->means, mean_bytes);
             get(&s, ck->active, (size_t)ck->R);
-            if (with_w) get(&s, ck->log_weights, w_bytes);
+        }
+        unsigned char flags = 0;
+        if (sane && v2) {
+            get(&s, &flags, 1);
+            /* a v2 file has some flag set (else it is written as v1) and no unknown one */
+            sane = s.ok && flags >= 1 && flags <= 3;
+            ck->relative = flags & 1;
+            if (sane && (flags & 2)) {
+                used = ogem_size_add(used, w_bytes);
+                ck->log_weights = used <= rest ? malloc(w_bytes) : NULL;
+                sane = ck->log_weights != NULL;
+                if (sane) get(&s, ck->log_weights, w_bytes);
+            }
+        }
+        if (sane) {
             get(&s, &blen, sizeof blen);
-            sane = s.ok && blen <= rest - fixed_bytes;
+            sane = s.ok && blen <= rest - used;
         }
         if (sane) {
             ck->blob_len = (size_t)blen;

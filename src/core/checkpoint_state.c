@@ -18,7 +18,8 @@ ogem_status ogem_checkpoint_capture(ogem_solver *s, ogem_checkpoint *ck)
         ck->log_weights = malloc(ogem_size_mul(sizeof(double), ogem_size_mul(ogem_count(R), ogem_count(n))));
         if (!ck->log_weights) return OGEM_ERR_NOMEM;
     }
-    ogem_status st = ogem_solver_get_means(s, ck->means);
+    ck->relative = 1;   /* the solver's own frame: a restore gives its bits back */
+    ogem_status st = ogem_solver_get_means_relative(s, ck->means);
     if (!st) st = ogem_solver_get_active(s, ck->active);
     if (!st && ck->log_weights) st = ogem_solver_get_log_weights(s, ck->log_weights);
     return st;
@@ -32,7 +33,7 @@ ogem_status ogem_checkpoint_restore(ogem_solver *s, const ogem_checkpoint *ck)
     /* A checkpoint of a run that learns its weights holds them, and only such
      * a run may take one. */
     if (!ck->log_weights != !ogem_solver_learns_weights(s)) return OGEM_ERR_INVALID;
-    ogem_status st = ogem_solver_set_means(s, ck->means);
+    ogem_status st = ck->relative ? ogem_solver_set_means_relative(s, ck->means) : ogem_solver_set_means(s, ck->means);
     if (!st && ck->log_weights) st = ogem_solver_set_log_weights(s, ck->log_weights);
     if (!st) st = ogem_solver_set_active(s, ck->active);
     if (!st) st = ogem_solver_seek(s, ck->step);

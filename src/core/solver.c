@@ -345,7 +345,8 @@ ogem_status ogem_solver_create(ogem_solver **out, const ogem_settings *p, char *
  * a_i = log pi_i - |m_i|^2 / 2 and in the metrics, so a mean beyond that
  * would make every later number inf or NaN. The check is the same one a step
  * applies to the means it produces (ogem_solver_step). */
-ogem_status ogem_solver_set_means(ogem_solver *s, const double *mu)
+/* The check of set_means on means m relative to mu* (rel) or absolute. */
+static ogem_status check_means(ogem_solver *s, const double *mu, int rel)
 {
     const int n = s->n, d = s->d;
     for (size_t q = 0; q < s->Rnd; q++)
@@ -353,7 +354,10 @@ ogem_status ogem_solver_set_means(ogem_solver *s, const double *mu)
             return fail(s, OGEM_ERR_INVALID, "initial means must be finite");
     for (size_t q = 0; q < s->Rnd; q += (size_t)d) {
         double sq = 0.0;
-        for (int k = 0; k < d; k++) sq += (mu[q + k] - s->mu_star[k]) * (mu[q + k] - s->mu_star[k]);
+        for (int k = 0; k < d; k++) {
+            const double v = rel ? mu[q + k] : mu[q + k] - s->mu_star[k];
+            sq += v * v;
+        }
         if (!isfinite(sq)) {
             const size_t ri = q / (size_t)d;
             snprintf(s->err, sizeof s->err,
@@ -362,8 +366,24 @@ ogem_status ogem_solver_set_means(ogem_solver *s, const double *mu)
             return OGEM_ERR_INVALID;
         }
     }
+    return OGEM_OK;
+}
+
+ogem_status ogem_solver_set_means(ogem_solver *s, const double *mu)
+{
+    ogem_status st = check_means(s, mu, 0);
+    if (st) return st;
     for (size_t q = 0; q < s->Rnd; q++) s->m[q] = mu[q] - s->mu_star[q % s->d];
     memset(s->dirty, 0, (size_t)s->R); /* every rank was given the same */
+    return OGEM_OK;
+}
+
+ogem_status ogem_solver_set_means_relative(ogem_solver *s, const double *m)
+{
+    ogem_status st = check_means(s, m, 1);
+    if (st) return st;
+    memcpy(s->m, m, sizeof(double) * s->Rnd);
+    memset(s->dirty, 0, (size_t)s->R);
     return OGEM_OK;
 }
 
@@ -392,6 +412,13 @@ ogem_status ogem_solver_get_means(const ogem_solver *s, double *mu)
     if (st) return st;
     for (size_t q = 0; q < s->Rnd; q++) mu[q] = s->m[q] + s->mu_star[q % s->d];
     return OGEM_OK;
+}
+
+ogem_status ogem_solver_get_means_relative(const ogem_solver *s, double *m)
+{
+    ogem_status st = sync_means((ogem_solver *)s);
+    if (!st) memcpy(m, s->m, sizeof(double) * s->Rnd);
+    return st;
 }
 
 ogem_status ogem_solver_set_active(ogem_solver *s, const unsigned char *active)

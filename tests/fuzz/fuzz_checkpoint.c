@@ -13,7 +13,9 @@ static int same(const ogem_checkpoint *a, const ogem_checkpoint *b)
     size_t nm = (size_t)a->R * a->n * a->d;
     return a->fingerprint == b->fingerprint && a->step == b->step && a->R == b->R && a->n == b->n &&
            a->d == b->d && a->blob_len == b->blob_len && memcmp(a->means, b->means, sizeof(double) * nm) == 0 &&
-           memcmp(a->active, b->active, (size_t)a->R) == 0 && memcmp(a->blob, b->blob, a->blob_len) == 0;
+           memcmp(a->active, b->active, (size_t)a->R) == 0 && memcmp(a->blob, b->blob, a->blob_len) == 0 &&
+           a->relative == b->relative && !a->log_weights == !b->log_weights &&
+           (!a->log_weights || memcmp(a->log_weights, b->log_weights, sizeof(double) * (size_t)a->R * a->n) == 0);
 }
 
 /* Where the round trip writes: a directory of its own, removed at exit. */
@@ -37,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char msg[512] = "";
     ogem_status st = ogem_checkpoint_read(path, &ck, msg, sizeof msg);
     if (st != OGEM_OK) {
-        FUZZ_CHECK(ck.means == NULL && ck.active == NULL && ck.blob == NULL);
+        FUZZ_CHECK(ck.means == NULL && ck.active == NULL && ck.log_weights == NULL && ck.blob == NULL);
         FUZZ_CHECK(strstr(msg, path) != NULL);
         return 0;
     }
