@@ -20,10 +20,12 @@
  * One Philox generator serves mc (reseeded per group) and fixed (one draw).
  * eval() uploads the active inits' lines (in float or double: the compute
  * type), runs the fused or the GEMM path, and copies back log_mass, cond_mean
- * and mean_lse. Every device allocation goes through gpu_buf_reserve, which
- * keeps the peak that info() reports (cuBLAS's workspace included; cuRAND's
- * and the CUDA context's own memory are not ours to count). Sizes formed from
- * the caller's R, n, K and N go through math/checked.h.
+ * and mean_lse, through page-locked host staging (gpu_host_reserve; plain
+ * memory if pinning is refused). Every device allocation goes through
+ * gpu_buf_reserve, which keeps the peak that info() reports (cuBLAS's
+ * workspace included; cuRAND's and the CUDA context's own memory are not ours
+ * to count). Sizes formed from the caller's R, n, K and N go through
+ * math/checked.h.
  */
 #include <math.h>
 #include <stdio.h>
@@ -100,13 +102,40 @@ ogem_status gpu_blas_ready(gpu_backend *b)
 
 /* ---- host staging ------------------------------------------------------------- */
 
-static void *host_reserve(void **p, size_t *have, size_t bytes)
+/* Page-locked staging makes cudaMemcpyAsync a DMA that runs while the host
+ * stages the next array (pageable memory is first copied by the driver into
+ * its own pinned bounce buffer, synchronously). Pinning can fail where plain
+ * memory does not (a locked-memory limit, a container without the right,
+ * a driver that cannot map more): then malloc, and the copies are only as
+ * async as pageable memory allows - same bytes, same results. Host memory:
+ * not counted in peak_device_bytes. */
+void *gpu_host_reserve(host_buf *hb, size_t bytes, int pin)
 {
-    if (*p && *have >= bytes) return *p;
-    free(*p);
-    *p = malloc(bytes ? bytes : 1);
-    *have = *p ? bytes : 0;
-    return *p;
+    if (!bytes) bytes = 1;
+    if (hb->p && hb->bytes >= bytes) return hb->p;
+    gpu_host_release(hb);
+    if (pin) {
+        if (cudaMallocHost(&hb->p, bytes) == cudaSuccess) {
+            hb->pinned = 1;
+        } else {
+            cudaGetLastError(); /* the failure is not the stream's: clear it */
+            hb->p = NULL;
+        }
+    }
+    if (!hb->p) hb->p = malloc(bytes);
+    hb->bytes = hb->p ? bytes : 0;
+    return hb->p;
+}
+
+void gpu_host_release(host_buf *hb)
+{
+    if (hb->p) {
+        if (hb->pinned) cudaFreeHost(hb->p);
+        else free(hb->p);
+    }
+    hb->p = NULL;
+    hb->bytes = 0;
+    hb->pinned = 0;
 }
 
 static ogem_status host_nomem(gpu_backend *b)
@@ -185,9 +214,8 @@ static ogem_status draw_normals(gpu_backend *b, uint64_t seed, double *dst, size
     return OGEM_OK;
 }
 
-static ogem_status gpu_prepare(ogem_backend *ob, long step)
+static ogem_status prepare_step(gpu_backend *b, long step)
 {
-    gpu_backend *b = (gpu_backend *)ob;
     if (step < 0) {
         snprintf(b->base.err, sizeof b->base.err, "step index must be >= 0 (got %ld)", step);
         return OGEM_ERR_INVALID;
@@ -205,8 +233,8 @@ static ogem_status gpu_prepare(ogem_backend *ob, long step)
         GPU_TRY(gpu_points_from_rowmajor(b, slice, 1));
         b->pts_version++;
     } else if (b->kind == OGEM_EST_QMC) {
-        unsigned long long *h = (unsigned long long *)host_reserve(&b->h_lines, &b->h_lines_bytes,
-                                                                   sizeof(unsigned long long) * (size_t)b->K);
+        unsigned long long *h =
+            (unsigned long long *)gpu_host_reserve(&b->h_lines, sizeof(unsigned long long) * (size_t)b->K, 1);
         if (!h) return host_nomem(b);
         for (int k = 0; k < b->K; k++) h[k] = (unsigned long long)ogem_qmc_shift(b->seed, step, k);
         GPU_TRY_CUDA(b, cudaMemcpyAsync(b->shift.p, h, sizeof(unsigned long long) * (size_t)b->K,
@@ -219,6 +247,7 @@ static ogem_status gpu_prepare(ogem_backend *ob, long step)
     return OGEM_OK;
 }
 
+/* The active inits' biases into a and (unless c is NULL) slopes into c. */
 template <typename T>
 static void stage_lines(const ogem_lines *L, const int *map, int Ra, T *a, T *c)
 {
@@ -226,15 +255,15 @@ static void stage_lines(const ogem_lines *L, const int *map, int Ra, T *a, T *c)
     for (int q = 0; q < Ra; q++) {
         const int r = map[q];
         for (int i = 0; i < n; i++) a[(size_t)q * n + i] = (T)L->a[(size_t)r * n + i];
+        if (!c) continue;
         const double *cr = L->c + (size_t)r * n * K;
         T *cq = c + (size_t)q * n * K;
         for (size_t u = 0; u < (size_t)n * K; u++) cq[u] = (T)cr[u];
     }
 }
 
-static ogem_status gpu_eval(ogem_backend *ob, const ogem_lines *L, ogem_moments *out)
+static ogem_status eval_lines(gpu_backend *b, const ogem_lines *L, ogem_moments *out)
 {
-    gpu_backend *b = (gpu_backend *)ob;
     const int n = L->n, K = L->K, R = L->R;
     if (K != b->K || n < 1 || R < 0) {
         snprintf(b->base.err, sizeof b->base.err,
@@ -250,8 +279,7 @@ static ogem_status gpu_eval(ogem_backend *ob, const ogem_lines *L, ogem_moments 
     if (!path) return OGEM_ERR_UNSUPPORTED;
 
     /* active inits, compact */
-    int *map = (int *)host_reserve((void **)&b->h_map, &b->h_map_bytes,
-                                   ogem_size_mul(sizeof(int), ogem_count(R > 0 ? R : 1)));
+    int *map = (int *)gpu_host_reserve(&b->h_map, ogem_size_mul(sizeof(int), ogem_count(R > 0 ? R : 1)), 0);
     if (!map) return host_nomem(b);
     int Ra = 0;
     for (int r = 0; r < R; r++)
@@ -262,17 +290,17 @@ static ogem_status gpu_eval(ogem_backend *ob, const ogem_lines *L, ogem_moments 
     const size_t tsize = flt ? sizeof(float) : sizeof(double);
     const size_t na = ogem_size_mul(ogem_count(Ra), ogem_count(n)), nc = ogem_size_mul(na, ogem_count(K));
     /* double lines in float mode: the fused kernels take the biases in double
-     * (a far component's a_i has no float digits to spare), exact builds its
-     * rules from double lines */
-    const int need_d = flt;
-    /* the staging block: lines in the compute type, [lines in double], [dims] */
+     * (a far component's a_i has no float digits to spare); only exact needs
+     * the slopes in double too (it builds its rules from double lines), every
+     * other estimator reads them in float alone */
+    const int need_ad = flt, need_cd = flt && exact;
+    /* the staging block: lines in the compute type, [biases, [slopes] in
+     * double], [dims] */
     size_t hbytes = 0, off_ad = 0, off_cd = 0, off_k = 0;
     const size_t off_a = stage_slot(&hbytes, ogem_size_mul(na, tsize));
     const size_t off_c = stage_slot(&hbytes, ogem_size_mul(nc, tsize));
-    if (need_d) {
-        off_ad = stage_slot(&hbytes, ogem_size_mul(na, sizeof(double)));
-        off_cd = stage_slot(&hbytes, ogem_size_mul(nc, sizeof(double)));
-    }
+    if (need_ad) off_ad = stage_slot(&hbytes, ogem_size_mul(na, sizeof(double)));
+    if (need_cd) off_cd = stage_slot(&hbytes, ogem_size_mul(nc, sizeof(double)));
     if (exact) off_k = stage_slot(&hbytes, ogem_size_mul(sizeof(int), ogem_count(Ra)));
     const size_t nout = ogem_size_add(ogem_size_add(na, nc), ogem_count(Ra));
     if (hbytes == OGEM_SIZE_MAX || ogem_size_mul(nout, sizeof(double)) == OGEM_SIZE_MAX) {
@@ -280,7 +308,7 @@ static ogem_status gpu_eval(ogem_backend *ob, const ogem_lines *L, ogem_moments 
                  Ra, n, K);
         return OGEM_ERR_NOMEM;
     }
-    char *h = (char *)host_reserve(&b->h_lines, &b->h_lines_bytes, hbytes);
+    char *h = (char *)gpu_host_reserve(&b->h_lines, hbytes, 1);
     if (!h) return host_nomem(b);
 
     GPU_TRY(gpu_buf_reserve(b, &b->la, na * tsize, "lines"));
@@ -292,13 +320,13 @@ static ogem_status gpu_eval(ogem_backend *ob, const ogem_lines *L, ogem_moments 
     GPU_TRY_CUDA(b, cudaMemcpyAsync(b->lc.p, hc, nc * tsize, cudaMemcpyHostToDevice, b->stream));
     const double *lad = (const double *)b->la.p, *lcd = (const double *)b->lc.p;
     int *kd_dev = NULL;
-    if (need_d) {
-        double *hda = (double *)(h + off_ad), *hdc = (double *)(h + off_cd);
+    if (need_ad) {
+        double *hda = (double *)(h + off_ad), *hdc = need_cd ? (double *)(h + off_cd) : NULL;
         stage_lines<double>(L, map, Ra, hda, hdc);
         GPU_TRY(gpu_buf_reserve(b, &b->lad, na * sizeof(double), "lines"));
         GPU_TRY_CUDA(b, cudaMemcpyAsync(b->lad.p, hda, na * sizeof(double), cudaMemcpyHostToDevice, b->stream));
         lad = (const double *)b->lad.p;
-        if (exact) {
+        if (need_cd) {
             GPU_TRY(gpu_buf_reserve(b, &b->lcd, nc * sizeof(double), "lines"));
             GPU_TRY_CUDA(b, cudaMemcpyAsync(b->lcd.p, hdc, nc * sizeof(double), cudaMemcpyHostToDevice, b->stream));
             lcd = (const double *)b->lcd.p;
@@ -331,8 +359,9 @@ static ogem_status gpu_eval(ogem_backend *ob, const ogem_lines *L, ogem_moments 
     } else if (!b->block_only && gpu_stationary_supported(b, n, K)) {
         st = gpu_eval_stationary(b, Ra, n, K, lad, b->lc.p, lm, cm, lse);
     } else {
+        if (flt) GPU_TRY(gpu_points_float(b));
         fused_points pts;
-        pts.P = (const double *)b->pts.p;
+        pts.P = flt ? b->ptsf.p : b->pts.p;
         pts.sj = 1;
         pts.sk = b->N;
         pts.p_init_stride = 0;
@@ -342,13 +371,9 @@ static ogem_status gpu_eval(ogem_backend *ob, const ogem_lines *L, ogem_moments 
         pts.npts = b->N;
         st = gpu_eval_fused(b, Ra, n, K, lad, b->lc.p, &pts, lm, cm, lse);
     }
-    if (st) {
-        cudaStreamSynchronize(b->stream);
-        cudaGetLastError();
-        return st;
-    }
+    if (st) return st;
 
-    double *ho = (double *)host_reserve((void **)&b->h_out, &b->h_out_bytes, nout * sizeof(double));
+    double *ho = (double *)gpu_host_reserve(&b->h_out, nout * sizeof(double), 1);
     if (!ho) return host_nomem(b);
     GPU_TRY_CUDA(b, cudaMemcpyAsync(ho, b->out.p, nout * sizeof(double), cudaMemcpyDeviceToHost, b->stream));
     GPU_TRY_CUDA(b, cudaStreamSynchronize(b->stream));
@@ -362,6 +387,30 @@ static ogem_status gpu_eval(ogem_backend *ob, const ogem_lines *L, ogem_moments 
     }
     b->last_path = path;
     return OGEM_OK;
+}
+
+/* A failed step may leave copies from the pinned staging (and kernels)
+ * queued on the stream: wait for them, so that the next call may rewrite,
+ * grow or free the staging; the error they raise is the one already in err. */
+static ogem_status settle(gpu_backend *b, ogem_status st)
+{
+    if (st != OGEM_OK) {
+        cudaStreamSynchronize(b->stream);
+        cudaGetLastError();
+    }
+    return st;
+}
+
+static ogem_status gpu_prepare(ogem_backend *ob, long step)
+{
+    gpu_backend *b = (gpu_backend *)ob;
+    return settle(b, prepare_step(b, step));
+}
+
+static ogem_status gpu_eval(ogem_backend *ob, const ogem_lines *L, ogem_moments *out)
+{
+    gpu_backend *b = (gpu_backend *)ob;
+    return settle(b, eval_lines(b, L, out));
 }
 
 static void gpu_info(const ogem_backend *ob, ogem_solver_info *info)
@@ -384,16 +433,15 @@ static void gpu_destroy(ogem_backend *ob)
     if (b->stream) cudaStreamSynchronize(b->stream);
     gpu_buf *bufs[] = {&b->pts, &b->ptsf, &b->raw, &b->shift, &b->la, &b->lc, &b->lad, &b->lcd, &b->kd, &b->out,
                        &b->part, &b->gS, &b->gPsi, &b->gLSE, &b->gOUT, &b->gRun, &b->gM, &b->gCmax, &b->gLchunk,
-                       &b->gLrun, &b->gLa, &b->gLc, &b->qnodes, &b->qw, &b->qcnt, &b->qscr};
+                       &b->gLrun, &b->gLa, &b->gLc, &b->qnodes, &b->qnodesf, &b->qw, &b->qcnt, &b->qscr};
     if (b->blas) cublasDestroy(b->blas);
     gpu_buf_release(b, &b->blas_ws);
     for (size_t q = 0; q < sizeof bufs / sizeof bufs[0]; q++) gpu_buf_release(b, bufs[q]);
     gen_release(b);
     if (b->stream) cudaStreamDestroy(b->stream);
     cudaGetLastError();
-    free(b->h_lines);
-    free(b->h_out);
-    free(b->h_map);
+    host_buf *hbufs[] = {&b->h_lines, &b->h_out, &b->h_cnt, &b->h_map};
+    for (size_t q = 0; q < sizeof hbufs / sizeof hbufs[0]; q++) gpu_host_release(hbufs[q]);
     free(b);
 }
 

@@ -72,6 +72,16 @@ typedef struct gpu_buf {
     size_t bytes;
 } gpu_buf;
 
+/* A host staging buffer (grown on demand, kept): page-locked when it is the
+ * end of a cudaMemcpyAsync, so that the copy is a DMA the stream overlaps;
+ * pinned says which allocator it came from (cudaMallocHost, or malloc when
+ * pinning failed or was not asked for: gpu_host_reserve). */
+typedef struct host_buf {
+    void *p;
+    size_t bytes;
+    int pinned;
+} host_buf;
+
 typedef struct gpu_backend {
     ogem_backend base;
     int device;
@@ -93,7 +103,7 @@ typedef struct gpu_backend {
     size_t smem_optin;      /* max dynamic shared memory per block (opt-in)          */
 
     gpu_buf pts;            /* double SoA (K+1) x N, column K = 1                    */
-    gpu_buf ptsf;           /* float copy of pts (GEMM path in float)                */
+    gpu_buf ptsf;           /* float copy of pts (float mode: every fused and GEMM read) */
     long pts_version;       /* bumped whenever pts changes                           */
     long ptsf_version;      /* pts_version the float copy was made from (-1: none)   */
     gpu_buf raw;            /* mc: one group's normals; qmc: K x N Sobol integers    */
@@ -105,22 +115,21 @@ typedef struct gpu_backend {
 
     /* eval workspaces (grown on demand, kept) */
     gpu_buf la, lc;         /* lines in the compute type: Ra*n, Ra*n*K               */
-    gpu_buf lad, lcd;       /* lines in double (exact: quadrature is built in double) */
+    gpu_buf lad, lcd;       /* float mode, in double: biases; slopes (exact only:
+                               its quadrature is built from double lines)      */
     gpu_buf kd;             /* exact: used dims per active init                      */
     gpu_buf out;            /* log_mass Ra*n | cond_mean Ra*n*K | mean_lse Ra         */
     gpu_buf part;           /* fused partials                                        */
     gpu_buf gS, gPsi, gLSE, gOUT, gRun, gM, gCmax, gLchunk, gLrun; /* GEMM path      */
     gpu_buf gLa, gLc;       /* GEMM path: lines of a padded last batch               */
     gpu_buf qnodes, qw, qcnt, qscr; /* exact: rules of a batch, counts, builder tables */
+    gpu_buf qnodesf;        /* exact in float: the batch's nodes narrowed once       */
     gpu_buf blas_ws;
 
-    /* host staging */
-    void *h_lines;
-    size_t h_lines_bytes;
-    double *h_out;
-    size_t h_out_bytes;
-    int *h_map;
-    size_t h_map_bytes;
+    /* host staging: h_lines (lines up; qmc shifts), h_out (results down) and
+     * h_cnt (exact: rule sizes down) are pinned; h_map (the active inits) never
+     * leaves the host, so it is plain memory */
+    host_buf h_lines, h_out, h_cnt, h_map;
 } gpu_backend;
 
 /* ---- errors (gpu_info.cu) ------------------------------------------------- */
@@ -159,6 +168,12 @@ ogem_status gpu_fail_cublas(char *msg, size_t len, cublasStatus_t e, const char 
 /* Makes buf hold at least bytes (contents are lost when it grows). */
 ogem_status gpu_buf_reserve(gpu_backend *b, gpu_buf *buf, size_t bytes, const char *what);
 void gpu_buf_release(gpu_backend *b, gpu_buf *buf);
+/* Makes hb hold at least bytes (contents are lost when it grows); NULL when
+ * out of host memory. pin: page-locked if the driver grants it, else malloc.
+ * A buffer must not grow or be released while a copy on b->stream uses it
+ * (gpu_eval and gpu_prepare leave none in flight, even when they fail). */
+void *gpu_host_reserve(host_buf *hb, size_t bytes, int pin);
+void gpu_host_release(host_buf *hb);
 /* cuBLAS on first use. */
 ogem_status gpu_blas_ready(gpu_backend *b);
 
@@ -169,16 +184,21 @@ ogem_status gpu_points_ones(gpu_backend *b);
 ogem_status gpu_points_from_rowmajor(gpu_backend *b, const double *raw, int antithetic);
 /* qmc: pts from the K x N Sobol integers in b->raw and the shifts in b->shift. */
 ogem_status gpu_points_qmc(gpu_backend *b);
-/* b->ptsf := (float) b->pts. */
-ogem_status gpu_points_to_float(gpu_backend *b);
+/* Float mode: b->ptsf := (float) b->pts unless it already holds this step's
+ * points (pts_version): one narrowing per step, whichever kernels read it. */
+ogem_status gpu_points_float(gpu_backend *b);
+/* out[q] := (float) in[q], q < count, on b->stream. */
+ogem_status gpu_narrow(gpu_backend *b, const double *in, float *out, size_t count);
 
 /* ---- kernels_fused.cu ------------------------------------------------------ */
-/* A point set seen by the fused kernel: element (j, k) of batch init rb at
+/* A point set seen by the fused kernel, in its compute type T (float mode:
+ * b->ptsf, or the exact rules narrowed once; never narrowed per tile):
+ * element (j, k) of batch init rb at
  * P[rb * p_init_stride + j * sj + k * sk]; optional LOG-weights
  * LW[rb * w_init_stride + j] (a quadrature rule; NULL: equal weights);
  * counts[rb] points (or npts for all when counts is NULL). */
 typedef struct fused_points {
-    const double *P;
+    const void *P;      /* T = float or double per b->prec                      */
     long sj, sk, p_init_stride;
     const double *LW;
     long w_init_stride;

@@ -24,7 +24,6 @@
  * with the batch split); it agrees with the CPU to ~1e-15.
  */
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "gpu_internal.cuh"
 
@@ -92,7 +91,7 @@ ogem_status gpu_eval_exact(gpu_backend *b, int Ra, int n, int K, const double *l
     const int RT = (size_t)Ra < capT ? Ra : (int)capT;
     GPU_TRY(gpu_buf_reserve(b, &b->qscr, sizeof(ogem_qtables) * (size_t)RT, "quadrature tables"));
     GPU_TRY(gpu_buf_reserve(b, &b->qcnt, sizeof(int) * (size_t)Ra, "quadrature counts"));
-    int *hcnt = (int *)malloc(sizeof(int) * (size_t)Ra);
+    int *hcnt = (int *)gpu_host_reserve(&b->h_cnt, sizeof(int) * (size_t)Ra, 1);
     if (!hcnt) {
         snprintf(b->base.err, sizeof b->base.err, "out of host memory for quadrature counts");
         return OGEM_ERR_NOMEM;
@@ -115,25 +114,29 @@ ogem_status gpu_eval_exact(gpu_backend *b, int Ra, int n, int K, const double *l
         }
         if (hcnt[r] > most) most = hcnt[r];
     }
-    free(hcnt);
     if (st) return st;
     int cap = OGEM_QUAD_MAX_POINTS;
     while (cap < most) cap *= 2;
-    /* pass 2: build and sum, in batches of nodes within QUAD_BUDGET */
-    const size_t per_init = sizeof(double) * ((size_t)cap * K + (size_t)cap);
+    /* pass 2: build and sum, in batches of nodes within QUAD_BUDGET; float
+     * mode narrows the nodes once per batch (the fused kernel reads T) */
+    const int flt = b->prec == OGEM_PREC_FLOAT;
+    const size_t per_init = sizeof(double) * ((size_t)cap * K + (size_t)cap) + (flt ? sizeof(float) * cap * K : 0);
     size_t capR = QUAD_BUDGET / per_init;
     if (capR < 1) capR = 1;
     const int RB = (size_t)RT < capR ? RT : (int)capR;
     GPU_TRY(gpu_buf_reserve(b, &b->qnodes, sizeof(double) * (size_t)RB * cap * K, "quadrature nodes"));
     GPU_TRY(gpu_buf_reserve(b, &b->qw, sizeof(double) * (size_t)RB * cap, "quadrature weights"));
-    const size_t tsize = b->prec == OGEM_PREC_FLOAT ? sizeof(float) : sizeof(double);
+    if (flt) GPU_TRY(gpu_buf_reserve(b, &b->qnodesf, sizeof(float) * (size_t)RB * cap * K, "float quadrature nodes"));
+    const size_t tsize = flt ? sizeof(float) : sizeof(double);
     for (int b0 = 0; b0 < Ra && st == OGEM_OK; b0 += RB) {
         const int cnt = Ra - b0 < RB ? Ra - b0 : RB;
         st = quad_pass(b, b0, cnt, n, K, lad, lcd, kd, cap, (double *)b->qnodes.p, (double *)b->qw.p,
                        "building quadrature rules");
+        if (st == OGEM_OK && flt)
+            st = gpu_narrow(b, (const double *)b->qnodes.p, (float *)b->qnodesf.p, (size_t)cnt * cap * K);
         if (st) break;
         fused_points pts;
-        pts.P = (const double *)b->qnodes.p;
+        pts.P = flt ? b->qnodesf.p : b->qnodes.p;
         pts.sj = K;
         pts.sk = 1;
         pts.p_init_stride = (long)cap * K;

@@ -8,8 +8,10 @@
  * OGEM_FUSED_MAX_N components and the exact estimator's per-init rules).
  *
  * Block (init rb, chunk ch), OGEM_FUSED_THREADS threads, tiles of TP points:
- *   A  thread t <-> point t of the tile: p from global (coalesced, SoA), kept in
- *      a shared row; dots t_i = <c_i, p> accumulated from 0 in registers (T =
+ *   A  thread t <-> point t of the tile: p from global (coalesced, SoA), in T
+ *      (float mode: the points' float copy, made once per step, or the exact
+ *      rules narrowed once per batch: no per-tile conversion), kept in a
+ *      shared row; dots t_i = <c_i, p> accumulated from 0 in registers (T =
  *      float or double); lse of s_i = a_i + t_i; l_i = t_i - lse (+ log w_j
  *      for quadrature rules) to shared: log psi_i = a_i + l_i with the bias
  *      a_i (double) kept out of the T values, so that a far component's
@@ -87,7 +89,7 @@ __global__ void __launch_bounds__(OGEM_FUSED_THREADS) fused_kernel(fused_args A)
     const long npts = Pp.counts ? (long)Pp.counts[rb] : Pp.npts;
     const long j0 = (long)ch * A.CH;
     const long j1 = j0 + A.CH < npts ? j0 + A.CH : npts;
-    const double *P = Pp.P + (size_t)rb * Pp.p_init_stride;
+    const T *P = (const T *)Pp.P + (size_t)rb * Pp.p_init_stride;
     const double *LW = Pp.LW ? Pp.LW + (size_t)rb * Pp.w_init_stride : NULL;
     const double *ad = A.ad + (size_t)rb * n;
     const T *c = (const T *)A.c + (size_t)rb * n * K;
@@ -119,7 +121,7 @@ __global__ void __launch_bounds__(OGEM_FUSED_THREADS) fused_kernel(fused_args A)
 #pragma unroll
                 for (int i = 0; i < NMAX; i++) s[i] = (T)0;
                 for (int k = 0; k < K; k++) {
-                    const T p = (T)P[j * Pp.sj + k * Pp.sk];
+                    const T p = P[j * Pp.sj + k * Pp.sk];
                     prow[k] = p;
                     const T *ck = c_sh + (size_t)k * NMAX;
 #pragma unroll
@@ -374,7 +376,7 @@ ogem_status gpu_eval_fused(gpu_backend *b, int RB, int n, int K, const double *a
         A.CH = pl.CH;
         A.nch = pl.nch;
         A.pts = *pts;
-        A.pts.P = pts->P + (size_t)b0 * pts->p_init_stride;
+        A.pts.P = (const char *)pts->P + (size_t)b0 * pts->p_init_stride * tsize;
         A.pts.LW = pts->LW ? pts->LW + (size_t)b0 * pts->w_init_stride : NULL;
         A.pts.counts = pts->counts ? pts->counts + b0 : NULL;
         A.ad = ad + (size_t)b0 * n;

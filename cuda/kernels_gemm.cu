@@ -176,10 +176,7 @@ ogem_status gpu_eval_gemm(gpu_backend *b, int R, int Ra, int n, int K, const voi
     const int CB = N < OGEM_GEMM_CHUNK ? (int)N : OGEM_GEMM_CHUNK;
 
     GPU_TRY(gpu_blas_ready(b));
-    if (flt && b->ptsf_version != b->pts_version) {
-        GPU_TRY(gpu_points_to_float(b));
-        b->ptsf_version = b->pts_version;
-    }
+    if (flt) GPU_TRY(gpu_points_float(b));
 
     /* the batch (see the top): S (T) + Psi (double) per column, LSE per init */
     const size_t per_init = (size_t)CB * ((size_t)n * (tsize + sizeof(double)) + sizeof(double));

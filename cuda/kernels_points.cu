@@ -3,7 +3,7 @@
  * The random draws themselves are cuRAND's (backend_gpu.cu); these kernels
  * only rearrange them: antithetic mirroring, row-major -> SoA, the qmc digital
  * shift and normal quantile (sample_math.h, the CPU's exact formulas), and the
- * float copy for the GEMM path.
+ * float copy every kernel reads in float mode.
  */
 #include "gpu_internal.cuh"
 
@@ -76,12 +76,20 @@ ogem_status gpu_points_qmc(gpu_backend *b)
     return OGEM_OK;
 }
 
-ogem_status gpu_points_to_float(gpu_backend *b)
+ogem_status gpu_narrow(gpu_backend *b, const double *in, float *out, size_t count)
 {
+    if (!count) return OGEM_OK;
+    OGEM_LAUNCH(to_float_kernel, nblocks(count), PT_THREADS, 0, b->stream)(in, out, count);
+    GPU_TRY_LAUNCH(b, "float copy kernel");
+    return OGEM_OK;
+}
+
+ogem_status gpu_points_float(gpu_backend *b)
+{
+    if (b->ptsf_version == b->pts_version) return OGEM_OK;
     const size_t count = ((size_t)b->K + 1) * (size_t)b->N; /* bounded at create (N (K + 1) <= 9e15) */
     GPU_TRY(gpu_buf_reserve(b, &b->ptsf, count * sizeof(float), "float point copy"));
-    OGEM_LAUNCH(to_float_kernel, nblocks(count), PT_THREADS, 0, b->stream)((const double *)b->pts.p,
-                                                                         (float *)b->ptsf.p, count);
-    GPU_TRY_LAUNCH(b, "float copy kernel");
+    GPU_TRY(gpu_narrow(b, (const double *)b->pts.p, (float *)b->ptsf.p, count));
+    b->ptsf_version = b->pts_version;
     return OGEM_OK;
 }

@@ -323,10 +323,7 @@ ogem_status gpu_eval_stationary(gpu_backend *b, int Ra, int n, int K, const doub
         return OGEM_ERR_UNSUPPORTED;
     }
     if (b->prec == OGEM_PREC_FLOAT) {
-        if (b->ptsf_version != b->pts_version) { /* float points once per step, not narrowed per use */
-            GPU_TRY(gpu_points_to_float(b));
-            b->ptsf_version = b->pts_version;
-        }
+        GPU_TRY(gpu_points_float(b)); /* float points once per step, not narrowed per use */
         return st_run<float>(b, Ra, n, K, ad, (const float *)lc, (const float *)b->ptsf.p, lm, cm, lse);
     }
     return st_run<double>(b, Ra, n, K, ad, (const double *)lc, (const double *)b->pts.p, lm, cm, lse);

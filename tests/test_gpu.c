@@ -953,6 +953,43 @@ Test(gpu, exact_float_staging_aligned)
     free_moments(&mg);
 }
 
+/* Host staging is page-locked (cudaMallocHost), with plain memory when the
+ * driver refuses: an exact eval pins three buffers (lines up, rule sizes
+ * down, results down); whichever one falls back, the results are bitwise
+ * those of the all-pinned run, and destroy frees each with its own allocator
+ * (the emulator's pinned blocks are offset: a mixed free is an ASan error).
+ * Needs the emulator's failure injection; on a device it is skipped. */
+Test(gpu, pinned_staging_fallback)
+{
+    NEED_GPU();
+#ifndef OGEM_CUDA_EMU
+    cr_skip_test("needs the emulator's failure injection (tools/cuda_emu/emu_inject.h)");
+#else
+    const int R = 3, n = 3, K = 2, k[3] = {1, 1, 1};
+    ogem_point_spec sp = spec_of(OGEM_EST_EXACT, 0, K, NULL);
+    lines_buf L = exact_lines_on_a_line(R, n, K, 1.5);
+    moments_buf m0 = make_moments(R, n, K), m1 = make_moments(R, n, K);
+    for (int prec = 0; prec < 2; prec++) {
+        sp.precision = (ogem_precision)prec;
+        for (int skip = -1; skip < 3; skip++) {
+            ogem_backend *g = create_gpu(&sp);
+            if (skip >= 0) emu_inject_failure("cudaMallocHost", skip);
+            ogem_status st = eval_exact_on(g, &L, k, skip < 0 ? &m0 : &m1);
+            emu_inject_failure(NULL, 0);
+            cr_assert_eq(st, OGEM_OK, "prec %d, pinning %d refused: %s", prec, skip, g->err);
+            g->destroy(g);
+            if (skip < 0) continue;
+            cr_assert(memcmp(m0.lm, m1.lm, sizeof(double) * R * n) == 0, "log_mass prec %d skip %d", prec, skip);
+            cr_assert(memcmp(m0.cm, m1.cm, sizeof(double) * R * n * K) == 0, "cond_mean prec %d skip %d", prec, skip);
+            cr_assert(memcmp(m0.lse, m1.lse, sizeof(double) * R) == 0, "mean_lse prec %d skip %d", prec, skip);
+        }
+    }
+    free_lines(&L);
+    free_moments(&m0);
+    free_moments(&m1);
+#endif
+}
+
 /* Means about 1e9 from mu* (scores near -5e17, below 2^52's units): the exact
  * rule cannot be built, and both backends call it a diverged iteration
  * (OGEM_ERR_NUMERIC), by the one decision of core/exact_failure.c. */

@@ -22,6 +22,12 @@
 #include "cli/cli_run_opts.h"
 #include "ogem/ogem.h"
 
+/* Doubles per initialization in an array of ogem_metrics (all its fields are
+ * doubles): the width of every metrics buffer Python hands the library,
+ * which writes whole structs; the module exports it as metric_doubles. */
+#define EXT_METRIC_DOUBLES ((Py_ssize_t)(sizeof(ogem_metrics) / sizeof(double)))
+_Static_assert(sizeof(ogem_metrics) % sizeof(double) == 0, "ogem_metrics holds doubles only");
+
 /* ---- errors (ext_module.c) ------------------------------------------------------ */
 
 /* Raises the exception type of st with msg (the library's one line); NULL. */

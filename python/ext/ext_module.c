@@ -289,7 +289,7 @@ static PyObject *mod_aggregate_quantiles(PyObject *self, PyObject *args)
     Py_ssize_t R;
     if (!PyArg_ParseTuple(args, "nOOO", &R, &metrics, &scratch, &out)) return NULL;
     Py_buffer m, q, sc;
-    if (ext_buffer(metrics, &m, 0, 'd', 4 * R, "metrics") != 0) return NULL;
+    if (ext_buffer(metrics, &m, 0, 'd', EXT_METRIC_DOUBLES * R, "metrics") != 0) return NULL;
     if (ext_buffer(scratch, &sc, 1, 'd', R, "scratch") != 0) {
         PyBuffer_Release(&m);
         return NULL;
@@ -374,7 +374,8 @@ PyMODINIT_FUNC PyInit__ogem(void)
         PyModule_AddObjectRef(m, "Solver", (PyObject *)&ext_solver_type) != 0 ||
         PyModule_AddObjectRef(m, "Escape", (PyObject *)&ext_escape_type) != 0 ||
         PyModule_AddStringConstant(m, "__version__", OGEM_VERSION_STRING) != 0 ||
-        PyModule_AddIntConstant(m, "cuda_built", OGEM_CUDA_BUILT) != 0) {
+        PyModule_AddIntConstant(m, "cuda_built", OGEM_CUDA_BUILT) != 0 ||
+        PyModule_AddIntConstant(m, "metric_doubles", (long)EXT_METRIC_DOUBLES) != 0) {
         Py_DECREF(m);
         return NULL;
     }

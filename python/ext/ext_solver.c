@@ -141,8 +141,8 @@ static PyObject *solver_set_means(SolverObject *self, PyObject *o) { return tran
 static PyObject *solver_get_active(SolverObject *self, PyObject *o) { return transfer(self, o, GET_ACTIVE); }
 static PyObject *solver_set_active(SolverObject *self, PyObject *o) { return transfer(self, o, SET_ACTIVE); }
 
-/* step(apply, out): the metrics of step t into out (R x 4 doubles, the
- * layout of ogem_metrics), the update if apply, t + 1. */
+/* step(apply, out): the metrics of step t into out (R x EXT_METRIC_DOUBLES
+ * doubles, the layout of ogem_metrics), the update if apply, t + 1. */
 static PyObject *solver_step(SolverObject *self, PyObject *args)
 {
     int apply;
@@ -150,7 +150,7 @@ static PyObject *solver_step(SolverObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "pO", &apply, &out)) return NULL;
     ogem_solver *s = usable(self);
     Py_buffer v;
-    if (!s || ext_buffer(out, &v, 1, 'd', 4 * (Py_ssize_t)self->o.inits, "out") != 0) return NULL;
+    if (!s || ext_buffer(out, &v, 1, 'd', EXT_METRIC_DOUBLES * (Py_ssize_t)self->o.inits, "out") != 0) return NULL;
     ogem_status st;
     self->busy = 1;
     Py_BEGIN_ALLOW_THREADS
@@ -309,7 +309,8 @@ static PyObject *solver_save_run(SolverObject *self, PyObject *args)
     const long L = (long)PyObject_Length(steps);
     if (L < 0) return NULL;
     if (ext_buffer(steps, &v[0], 0, 'q', L, "steps") == 0) got++;
-    if (got == 1 && ext_buffer(traj, &v[1], 0, 'd', (Py_ssize_t)L * o->traced * 4, "trajectory") == 0) got++;
+    if (got == 1 && ext_buffer(traj, &v[1], 0, 'd', (Py_ssize_t)L * o->traced * EXT_METRIC_DOUBLES, "trajectory") == 0)
+        got++;
     if (got == 2 && ext_buffer(agg, &v[2], 0, 'd', (Py_ssize_t)L * 20, "aggregate") == 0) got++;
     if (got == 3 && ext_buffer(means, &v[3], 0, 'd', rnd(self), "final_means") == 0) got++;
     run_files rf = { self, got > 0 ? v[0].buf : NULL, L, got > 1 ? v[1].buf : NULL, got > 2 ? v[2].buf : NULL,

@@ -34,10 +34,11 @@ from ._ogem import (  # noqa: F401  (re-exported)
     gpu_describe,
 )
 from ._commands import STATS, EscapeResult, RunResult, escape, run  # noqa: F401
-from ._solver import METRICS, METRICS_DTYPE, Moments, Solver  # noqa: F401
+from ._solver import METRIC_FIELDS, METRICS, METRICS_DTYPE, Moments, Solver  # noqa: F401
 
 __all__ = [
-    "Solver", "Moments", "run", "RunResult", "escape", "EscapeResult", "METRICS", "METRICS_DTYPE", "STATS",
+    "Solver", "Moments", "run", "RunResult", "escape", "EscapeResult", "METRICS", "METRIC_FIELDS", "METRICS_DTYPE",
+    "STATS",
     "Error", "InvalidArgument", "FileError", "ParseError", "OutOfMemory", "NoDevice", "CudaError",
     "CurandError", "Unsupported", "NumericError", "gpu_count", "gpu_describe", "cuda_built", "__version__",
 ]

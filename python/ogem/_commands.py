@@ -14,7 +14,7 @@ import numpy as np
 
 from . import _ogem
 from ._flags import argv_of, flag_texts
-from ._solver import METRICS, Solver, metrics_view
+from ._solver import METRIC_FIELDS, METRICS, Solver, metrics_view
 
 #: The statistics of each metric in ``RunResult.aggregate``, in order.
 STATS = ("min", "q1", "median", "q3", "max")
@@ -179,9 +179,9 @@ def run(dim: int = 2, components: int = 5, weights: Union[None, str, Sequence[fl
     R, T, K = o["inits"], o["steps"], o["traced"]
     log_steps = np.array(o["log_steps"], dtype=np.int64)
     L = len(log_steps)
-    traj = np.empty((L, K, 4))
+    traj = np.empty((L, K, len(METRIC_FIELDS)))
     agg = np.empty((L, 4, 5))
-    m = np.empty((R, 4))
+    m = np.empty((R, len(METRIC_FIELDS)))
     scratch = np.empty(R)
     if isinstance(fn, _Bar):
         fn = _Bar(T + 1, "ogem run")

@@ -15,11 +15,18 @@ import numpy as np
 from . import _ogem
 from ._flags import flag_texts
 
-#: The per-initialization metrics, in the order of the C struct ogem_metrics.
+#: The per-initialization metrics of the CSV files and the aggregate, in the
+#: order of the C struct ogem_metrics.
 METRICS = ("loss", "max_dist", "mean_dist2", "update_norm")
-#: A structured dtype with those four float64 fields: the memory layout of
+#: Every field of ``ogem_metrics``, in its order: METRICS, then the metrics of
+#: a mixture truth.
+METRIC_FIELDS = METRICS + ("cover_dist", "voronoi")
+if len(METRIC_FIELDS) != _ogem.metric_doubles:
+    raise ImportError("ogem._ogem's ogem_metrics has %d fields, this package knows %d"
+                      % (_ogem.metric_doubles, len(METRIC_FIELDS)))
+#: A structured dtype with those float64 fields: the memory layout of
 #: ``ogem_metrics``, so that the library writes into such arrays directly.
-METRICS_DTYPE = np.dtype([(m, "<f8") for m in METRICS])
+METRICS_DTYPE = np.dtype([(m, "<f8") for m in METRIC_FIELDS])
 
 ArrayLike = Any
 
@@ -33,7 +40,8 @@ class Moments(NamedTuple):
 
 
 def metrics_view(raw: np.ndarray) -> np.recarray:
-    """A (..., 4) float64 array seen as records with METRICS fields (no copy)."""
+    """A (..., len(METRIC_FIELDS)) float64 array seen as records with
+    METRIC_FIELDS fields (no copy)."""
     return raw.view(METRICS_DTYPE)[..., 0].view(np.recarray)
 
 
@@ -206,14 +214,15 @@ class Solver:
         applies the update if ``apply``, and advances t.
 
         Returns an (R,) record array with fields ``loss``, ``max_dist``,
-        ``mean_dist2``, ``update_norm`` (each an (R,) float64 view), written by
-        the library in place; frozen initializations read NaN (or keep what
-        ``out``, an (R, 4) float64 array to reuse, held). Raises
+        ``mean_dist2``, ``update_norm``, ``cover_dist``, ``voronoi`` (each an
+        (R,) float64 view), written by the library in place; frozen
+        initializations read NaN (or keep what ``out``, an
+        (R, len(METRIC_FIELDS)) float64 array to reuse, held). Raises
         :class:`ogem.NumericError` (before changing anything) if a value comes
         out NaN or Inf.
         """
         if out is None:
-            out = np.full((self._shape[0], 4), np.nan)
+            out = np.full((self._shape[0], len(METRIC_FIELDS)), np.nan)
         self._c.step(bool(apply), out)
         return metrics_view(out)
 

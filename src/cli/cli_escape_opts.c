@@ -41,6 +41,10 @@ const cli_flag *cli_escape_flags(void)
     escape_flags[EF_COMPONENTS].def = "2";
     escape_flags[EF_INITS].def = "64";
     escape_flags[EF_ESTIMATOR].def = "exact";
+    /* run's --mu-star has no default text, so that it can refuse one given
+     * with --truth; escape has no --truth, and the origin as its default. */
+    escape_flags[EF_MU_STAR].def = "0";
+    escape_flags[EF_MU_STAR].help = "truth mean: d values, or one for every coordinate";
     escape_flags[EF_INIT].def = NULL;
     escape_flags[EF_INIT].help = "far:K:RADIUS (K components at RADIUS, the rest at mu*) | random:S | file:PATH "
                                  "[far:1:--radius]";

@@ -6,9 +6,11 @@
  * command's own part: its flags (cli_run_opts.h), the step loop (evaluate at
  * mu_t, the metrics of row t, update unless t = T), the rows logged so far
  * streamed into trajectory.csv and aggregate.csv, and final.csv, run.json and
- * the summary at the end. Its checkpoint payload is what those two files hold
- * so far, read back from the temporary files, so that --resume DIR writes
- * exactly what the uninterrupted run writes.
+ * the summary at the end; with a mixture truth or learned weights also
+ * truth_fit.csv, weights.csv (streamed like the two) and final_weights.csv.
+ * Its checkpoint payload is what the streamed files hold so far, read back
+ * from the temporary files, so that --resume DIR writes exactly what the
+ * uninterrupted run writes.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -26,16 +28,18 @@
  * "settings" and replayed by --config (--out, --config, --quiet, --resume are
  * not). */
 static const unsigned char run_replayable[RF_COUNT] = {
-    [RF_DIM] = 1, [RF_COMPONENTS] = 1, [RF_WEIGHTS] = 1, [RF_MU_STAR] = 1, [RF_INITS] = 1,
-    [RF_STEPS] = 1, [RF_ETA] = 1, [RF_ALGO] = 1, [RF_ESTIMATOR] = 1, [RF_SUBSPACE] = 1,
-    [RF_INIT] = 1, [RF_SEED] = 1, [RF_LOG] = 1, [RF_TRACE_INITS] = 1, [RF_DEVICE] = 1,
+    [RF_DIM] = 1, [RF_COMPONENTS] = 1, [RF_WEIGHTS] = 1, [RF_LEARN_WEIGHTS] = 1, [RF_MU_STAR] = 1,
+    [RF_TRUTH] = 1, [RF_INITS] = 1, [RF_STEPS] = 1, [RF_ETA] = 1, [RF_ALGO] = 1, [RF_ESTIMATOR] = 1,
+    [RF_SUBSPACE] = 1, [RF_INIT] = 1, [RF_SEED] = 1, [RF_LOG] = 1, [RF_TRACE_INITS] = 1,
+    [RF_ACTIVE_WEIGHT] = 1, [RF_FIT_RADIUS] = 1, [RF_DEVICE] = 1,
     [RF_PRECISION] = 1, [RF_GPU_PATH] = 1, [RF_THREADS] = 1, [RF_CHECKPOINT_EVERY] = 1,
 };
 
 static const char run_intro[] =
     "Runs gradient EM (or EM) on a batch of initializations of the model\n"
-    "sum_i pi_i N(mu_i, I_d) against the truth N(mu*, I_d), logging the loss and the\n"
-    "distances to mu* at log-spaced steps.";
+    "sum_i pi_i N(mu_i, I_d) against the truth N(mu*, I_d), or a mixture truth\n"
+    "sum_j w_j N(mu*_j, I_d) (--truth), logging the loss and the distances to the\n"
+    "truth at log-spaced steps; with --learn-weights the weights are learned too.";
 
 static const char run_epilogue[] =
     "outputs in --out:\n"
@@ -44,6 +48,12 @@ static const char run_epilogue[] =
     "  final.csv       init,component,mu_1..mu_d (a valid --init file:PATH)\n"
     "  run.json        settings (replayable with --config), backend, timing, status\n"
     "  checkpoint.ogem only while a run is unfinished: --resume DIR continues it\n"
+    "with a truth of m >= 2 components or --learn-weights also (README: Output files):\n"
+    "  trajectory.csv, aggregate.csv gain cover_dist (max_j min_i |mu_i - mu*_j|),\n"
+    "                  voronoi (Voronoi loss) and, learning weights, active (weights >= T)\n"
+    "  truth_fit.csv   step,init,truth_component,nearest_dist,weight_within (--fit-radius)\n"
+    "  weights.csv     step,init,component,weight (learned weights, traced inits)\n"
+    "  final_weights.csv init,component,weight (learned weights)\n"
     "\n"
     "SIGINT/SIGTERM stop between two steps, commit the rows so far with a checkpoint,\n"
     "and exit 130; 'ogem run --resume DIR' then writes what an uninterrupted run writes.\n"
@@ -54,6 +64,8 @@ static const char run_epilogue[] =
     "examples:\n"
     "  ogem run --dim 10 --components 5 --inits 1024 --steps 10000 --out runs/a\n"
     "  ogem run --weights 0.5,0.3,0.2 --components 3 --algo em --estimator exact --subspace\n"
+    "  ogem run --components 10 --truth '0.3:3,0;0.7:-3,0' --learn-weights --init truth-sample:1\n"
+    "  ogem run --dim 3 --truth file:truth.csv --estimator qmc:4096 --out runs/mix\n"
     "  ogem run --config runs/a/run.json --out runs/a-replay\n"
     "  ogem run --steps 1000000 --checkpoint-every 10000 --out runs/long; ogem run --resume runs/long";
 
@@ -69,8 +81,8 @@ static void show_progress(cli_runner *r, long done, long total)
                         left);
 }
 
-ogem_status cli_run_steps(cli_runner *r, const cli_run_opts *o, ogem_solver *s, ogem_metrics *m,
-                          cli_run_log_fn log, void *user, long *t_end)
+ogem_status cli_run_steps_peek(cli_runner *r, const cli_run_opts *o, ogem_solver *s, ogem_metrics *m,
+                               cli_run_peek_fn peek, cli_run_log_fn log, void *user, long *t_end)
 {
     long t = ogem_solver_step_index(s), next = 0;
     while (next < o->n_log_steps && o->log_steps[next] < t) next++;
@@ -80,6 +92,7 @@ ogem_status cli_run_steps(cli_runner *r, const cli_run_opts *o, ogem_solver *s, 
          * the last one: only those steps ask for them, which under MPI spares
          * the other steps the metrics' gather (ogem/partition.h). */
         const int logged = next < o->n_log_steps && o->log_steps[next] == t;
+        if (logged && peek && (st = peek(user, t, s)) != OGEM_OK) break;
         st = ogem_solver_step(s, t < o->steps, logged || t == o->steps ? m : NULL);
         if (st != OGEM_OK) break;
         if (logged) {
@@ -96,15 +109,37 @@ ogem_status cli_run_steps(cli_runner *r, const cli_run_opts *o, ogem_solver *s, 
     return st;
 }
 
+ogem_status cli_run_steps(cli_runner *r, const cli_run_opts *o, ogem_solver *s, ogem_metrics *m,
+                          cli_run_log_fn log, void *user, long *t_end)
+{
+    return cli_run_steps_peek(r, o, s, m, NULL, log, user, t_end);
+}
+
 /* ---- the command ----------------------------------------------------------------- */
+
+/* The files streamed at the logged steps (and carried by checkpoints), in
+ * the order the payload holds them; weights.csv and truth_fit.csv only
+ * where their metrics are (cli_run_mixture_metrics, --learn-weights). */
+enum { LF_TRAJ, LF_AGG, LF_WEIGHTS, LF_FIT, LF_COUNT };
+
+typedef struct logged_file {
+    FILE *f;                        /* NULL: not written by these settings */
+    const unsigned char *resumed;   /* the rows logged before --resume     */
+    size_t resumed_len;
+} logged_file;
 
 typedef struct run_cmd {
     cli_run_opts o;
-    double *mu, *scratch;   /* R x n x d; R                          */
+    int cols;               /* metric columns (cli_run_metric_columns) */
+    int logs[LF_COUNT];     /* 1: the file is written                 */
+    /* R x n x d: the initial means, the means before a logged step
+     * (truth_fit.csv), the final means. */
+    double *mu, *scratch;   /* scratch: R                              */
+    double *w, *active;     /* R x n weights before a logged step; R   */
+    double *near, *mass;    /* m: one init's truth_fit.csv rows        */
     ogem_metrics *metrics;  /* R, at the latest step                 */
-    const unsigned char *resumed_traj, *resumed_agg; /* rows logged before --resume */
-    size_t resumed_traj_len, resumed_agg_len;
-    FILE *traj, *agg, *fin, *js;
+    logged_file lf[LF_COUNT];
+    FILE *fin, *finw, *js;
     long t;                 /* where the steps ended                 */
     cli_run_timing tm;
     ogem_solver_info info;
@@ -113,19 +148,47 @@ typedef struct run_cmd {
 static int run_build(cli_runner *r)
 {
     run_cmd *c = r->ctx;
+    /* --truth and --mu-star describe the one truth: given here, either
+     * overrides the other replayed by --config (--mu-star X is --truth 1:X),
+     * as any flag given here overrides its replayed value. */
+    if (r->given[RF_TRUTH] && r->from_config[RF_MU_STAR]) r->value[RF_MU_STAR] = NULL;
+    if (r->given[RF_MU_STAR] && r->from_config[RF_TRUTH]) r->value[RF_TRUTH] = NULL;
     if (cli_run_opts_build(r->cmd->name, r->value, r->label, &c->o) != 0) return -1;
     cli_runner_use(r, &c->o, c->o.checkpoint_every);
+    c->cols = cli_run_metric_columns(&c->o);
+    c->logs[LF_TRAJ] = c->logs[LF_AGG] = 1;
+    c->logs[LF_WEIGHTS] = c->o.learn_weights;
+    c->logs[LF_FIT] = cli_run_mixture_metrics(&c->o);
     return 0;
 }
 
+/* The header of logged file k for c's settings. */
+static void logged_header(const run_cmd *c, int k, FILE *f)
+{
+    switch (k) {
+    case LF_TRAJ: cli_trajectory_header_cols(f, c->cols); break;
+    case LF_AGG: cli_aggregate_header_cols(f, c->cols); break;
+    case LF_WEIGHTS: cli_weights_header(f); break;
+    default: cli_truth_fit_header(f); break;
+    }
+}
+
+/* Rows of logged file k per traced init and logged step (aggregate.csv: one
+ * per step, without an init). */
+static long rows_per_init(const run_cmd *c, int k)
+{
+    const double *w, *means;
+    return k == LF_WEIGHTS ? c->o.components : k == LF_FIT ? cli_run_truth_of(&c->o, &w, &means) : 1;
+}
+
 /* A header as its writer prints it (malloc'd), or NULL. */
-static char *header_text(void (*header)(FILE *))
+static char *header_text(const run_cmd *c, int k)
 {
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     if (!f) return NULL;
-    header(f);
+    logged_header(c, k, f);
     if (fclose(f) != 0) {
         free(text);
         return NULL;
@@ -135,23 +198,19 @@ static char *header_text(void (*header)(FILE *))
 
 /* The rows a checkpoint carries for one file are what the run had written
  * there: its header, then for each logged step before the checkpoint's, in
- * order, `per_step` lines starting "STEP," (and "STEP,INIT," when per_step
- * counts inits), printable text ending in '\n'. NULL when they are, else
- * what is wrong (static text). */
-static const char *rows_problem(const unsigned char *text, size_t len, void (*header)(FILE *), const long *steps,
-                                long nsteps, long per_step, int with_init)
+ * order, `inits` x `per_init` lines starting "STEP," (and "STEP,INIT," when
+ * with_init), printable text ending in '\n'. NULL when they are, else what
+ * is wrong (static text). */
+static const char *rows_problem(const unsigned char *text, size_t len, const char *head, const long *steps,
+                                long nsteps, long inits, long per_init, int with_init)
 {
-    char *head = header_text(header);
-    if (!head) return "out of memory checking the logged rows";
     const size_t hl = strlen(head);
-    int ok = len >= hl && memcmp(text, head, hl) == 0;
-    free(head);
-    if (!ok) return "the logged rows do not start with their header";
+    if (len < hl || memcmp(text, head, hl) != 0) return "the logged rows do not start with their header";
     size_t pos = hl;
     for (long j = 0; j < nsteps; j++)
-        for (long i = 0; i < per_step; i++) {
+        for (long i = 0; i < inits * per_init; i++) {
             char prefix[48];
-            int n = with_init ? snprintf(prefix, sizeof prefix, "%ld,%ld,", steps[j], i)
+            int n = with_init ? snprintf(prefix, sizeof prefix, "%ld,%ld,", steps[j], i / per_init)
                               : snprintf(prefix, sizeof prefix, "%ld,", steps[j]);
             if (len - pos < (size_t)n || memcmp(text + pos, prefix, (size_t)n) != 0)
                 return "a logged row is missing or is not of its step";
@@ -165,16 +224,24 @@ static const char *rows_problem(const unsigned char *text, size_t len, void (*he
     return pos == len ? NULL : "more rows are logged than steps have been run";
 }
 
+static const char *const logged_name[LF_COUNT] = { "trajectory.csv", "aggregate.csv", "weights.csv",
+                                                   "truth_fit.csv" };
+
 static int check_resumed_rows(cli_runner *r, const run_cmd *c)
 {
     const cli_run_opts *o = &c->o;
     long logged = 0; /* the steps logged before the checkpoint's */
     while (logged < o->n_log_steps && o->log_steps[logged] < r->resume.ck.step) logged++;
-    const char *why = rows_problem(c->resumed_traj, c->resumed_traj_len, cli_trajectory_header, o->log_steps, logged,
-                                   o->traced, 1);
-    if (why) return cli_runner_bad_value(r, "trajectory.csv: %s", why);
-    why = rows_problem(c->resumed_agg, c->resumed_agg_len, cli_aggregate_header, o->log_steps, logged, 1, 0);
-    if (why) return cli_runner_bad_value(r, "aggregate.csv: %s", why);
+    for (int k = 0; k < LF_COUNT; k++) {
+        if (!c->logs[k]) continue;
+        char *head = header_text(c, k);
+        if (!head) return cli_runner_fail(r, CLI_EXIT_FAILURE, "out of memory checking the logged rows");
+        const int per_init = k != LF_AGG;
+        const char *why = rows_problem(c->lf[k].resumed, c->lf[k].resumed_len, head, o->log_steps, logged,
+                                       per_init ? o->traced : 1, rows_per_init(c, k), per_init);
+        free(head);
+        if (why) return cli_runner_bad_value(r, "%s: %s", logged_name[k], why);
+    }
     return 0;
 }
 
@@ -184,16 +251,23 @@ static int run_start(cli_runner *r, cli_reader *payload)
     const cli_run_opts *o = &c->o;
     if (payload) {
         /* The rows the interrupted run had logged, headers included. */
-        c->resumed_traj = cli_rd_str(payload, &c->resumed_traj_len);
-        c->resumed_agg = cli_rd_str(payload, &c->resumed_agg_len);
+        for (int k = 0; k < LF_COUNT; k++)
+            if (c->logs[k]) c->lf[k].resumed = cli_rd_str(payload, &c->lf[k].resumed_len);
         if (cli_runner_resume_fits(r, payload, o, o->steps) != 0 || check_resumed_rows(r, c) != 0) return -1;
     }
     const long R = o->inits;
     const size_t rnd = ogem_size_mul3(ogem_count(R), ogem_count(o->components), ogem_count(o->dim));
+    const size_t rn = ogem_size_mul(ogem_count(R), ogem_count(o->components));
+    const double *tw, *tm;
+    const size_t m = (size_t)cli_run_truth_of(o, &tw, &tm);
     c->mu = malloc(ogem_size_mul(rnd, sizeof *c->mu)); /* saturated: fails, never wraps */
     c->metrics = calloc((size_t)R, sizeof *c->metrics);
     c->scratch = malloc((size_t)R * sizeof *c->scratch);
-    if (!c->mu || !c->metrics || !c->scratch)
+    c->w = malloc(ogem_size_mul(rn, sizeof *c->w));
+    c->active = calloc((size_t)R, sizeof *c->active);
+    c->near = malloc(m * sizeof *c->near);
+    c->mass = malloc(m * sizeof *c->mass);
+    if (!c->mu || !c->metrics || !c->scratch || !c->w || !c->active || !c->near || !c->mass)
         return cli_runner_fail(r, CLI_EXIT_FAILURE, "out of memory for %ld initializations", R);
     return cli_runner_solver(r, o, c->mu);
 }
@@ -201,35 +275,50 @@ static int run_start(cli_runner *r, cli_reader *payload)
 static int run_open(cli_runner *r)
 {
     run_cmd *c = r->ctx;
-    c->traj = cli_runner_create(r, "trajectory.csv");
-    c->agg = c->traj ? cli_runner_create(r, "aggregate.csv") : NULL;
-    c->fin = c->agg ? cli_runner_create(r, "final.csv") : NULL;
-    c->js = c->fin ? cli_runner_create(r, "run.json") : NULL;
+    for (int k = 0; k < LF_COUNT; k++)
+        if (c->logs[k] && !(c->lf[k].f = cli_runner_create(r, logged_name[k]))) return -1;
+    c->fin = cli_runner_create(r, "final.csv");
+    c->finw = c->fin && c->o.learn_weights ? cli_runner_create(r, "final_weights.csv") : NULL;
+    c->js = c->fin && (c->finw || !c->o.learn_weights) ? cli_runner_create(r, "run.json") : NULL;
     if (!c->js) return -1;
     static char traj_buf[1 << 16];
-    setvbuf(c->traj, traj_buf, _IOFBF, sizeof traj_buf);
-    if (c->resumed_traj) {
-        fwrite(c->resumed_traj, 1, c->resumed_traj_len, c->traj);
-        fwrite(c->resumed_agg, 1, c->resumed_agg_len, c->agg);
-    } else {
-        cli_trajectory_header(c->traj);
-        cli_aggregate_header(c->agg);
+    setvbuf(c->lf[LF_TRAJ].f, traj_buf, _IOFBF, sizeof traj_buf);
+    for (int k = 0; k < LF_COUNT; k++) {
+        if (!c->logs[k]) continue;
+        if (c->lf[k].resumed) fwrite(c->lf[k].resumed, 1, c->lf[k].resumed_len, c->lf[k].f);
+        else logged_header(c, k, c->lf[k].f);
     }
     return 0;
+}
+
+/* Before a logged step: the weights (and, for truth_fit.csv's traced inits,
+ * the means) that the step's metrics describe. */
+static ogem_status peek_state(void *user, long t, ogem_solver *s)
+{
+    run_cmd *c = user;
+    (void)t;
+    if (!c->logs[LF_FIT]) return OGEM_OK;
+    ogem_status st = ogem_solver_get_weights(s, c->w);
+    if (st == OGEM_OK && c->o.traced > 0) st = ogem_solver_get_means(s, c->mu);
+    return st;
 }
 
 static void log_rows(void *user, long t, const ogem_metrics *m)
 {
     run_cmd *c = user;
-    cli_trajectory_rows(c->traj, t, m, c->o.traced);
-    cli_aggregate_row(c->agg, t, m, c->o.inits, c->scratch);
+    const cli_run_opts *o = &c->o;
+    if (o->learn_weights) cli_active_counts(c->w, o->inits, o->components, o->active_weight, c->active);
+    cli_trajectory_rows_cols(c->lf[LF_TRAJ].f, t, m, c->active, o->traced, c->cols);
+    cli_aggregate_row_cols(c->lf[LF_AGG].f, t, m, c->active, o->inits, c->scratch, c->cols);
+    if (c->logs[LF_WEIGHTS]) cli_weights_rows(c->lf[LF_WEIGHTS].f, t, c->w, o->traced, o->components);
+    if (c->logs[LF_FIT]) cli_truth_fit_rows(c->lf[LF_FIT].f, t, o, c->mu, c->w, o->traced, c->near, c->mass);
 }
 
 static int run_solve(cli_runner *r)
 {
     run_cmd *c = r->ctx;
     double t0 = cli_now();
-    ogem_status st = cli_run_steps(r, &c->o, r->solver, c->metrics, log_rows, c, &c->t);
+    ogem_status st = cli_run_steps_peek(r, &c->o, r->solver, c->metrics, peek_state, log_rows, c, &c->t);
     c->tm = (cli_run_timing){ 0, cli_now() - t0, c->o.steps + 1 };
     if (cli_runner_failed(r)) return -1;
     if (st != OGEM_OK) {
@@ -265,9 +354,13 @@ static int put_file_so_far(cli_buf *b, FILE *f)
 static int run_payload(cli_runner *r, cli_buf *b, char *msg, size_t len)
 {
     run_cmd *c = r->ctx;
-    if (put_file_so_far(b, c->traj) == 0 && put_file_so_far(b, c->agg) == 0) return 0;
-    snprintf(msg, len, "cannot read back the rows logged so far");
-    return -1;
+    for (int k = 0; k < LF_COUNT; k++) {
+        if (c->logs[k] && put_file_so_far(b, c->lf[k].f) != 0) {
+            snprintf(msg, len, "cannot read back the rows logged so far");
+            return -1;
+        }
+    }
+    return 0;
 }
 
 /* run.json's "settings": what --config and --resume replay, and the fingerprint. */
@@ -282,8 +375,10 @@ static int run_finish(cli_runner *r, const cli_outcome *how)
     run_cmd *c = r->ctx;
     ogem_status st = ogem_solver_get_means(r->solver, c->mu);
     if (st == OGEM_OK) st = ogem_solver_get_info(r->solver, &c->info);
+    if (st == OGEM_OK && c->finw) st = ogem_solver_get_weights(r->solver, c->w);
     if (st != OGEM_OK) return cli_runner_fail(r, CLI_EXIT_FAILURE, "%s", cli_solver_message(r->solver, st));
     cli_final_csv(c->fin, c->mu, c->o.inits, c->o.components, c->o.dim);
+    if (c->finw) cli_final_weights_csv(c->finw, c->w, c->o.inits, c->o.components);
     c->tm.wall_seconds = cli_now() - r->t_start;
     char *json = cli_run_json(&c->o, &c->info, &c->tm, r->argc, r->argv, how, c->t);
     if (!json) return cli_runner_fail(r, CLI_EXIT_FAILURE, "out of memory writing run.json");
@@ -295,7 +390,7 @@ static int run_finish(cli_runner *r, const cli_outcome *how)
 static void run_summary(cli_runner *r)
 {
     run_cmd *c = r->ctx;
-    cli_run_print_summary(&c->o, &c->info, c->metrics, &c->tm, c->scratch);
+    cli_run_print_summary(&c->o, &c->info, c->metrics, c->active, &c->tm, c->scratch);
 }
 
 static void run_cleanup(cli_runner *r)
@@ -304,6 +399,10 @@ static void run_cleanup(cli_runner *r)
     free(c->mu);
     free(c->metrics);
     free(c->scratch);
+    free(c->w);
+    free(c->active);
+    free(c->near);
+    free(c->mass);
     cli_run_opts_free(&c->o);
 }
 

@@ -24,4 +24,13 @@ typedef void (*cli_run_log_fn)(void *user, long t, const ogem_metrics *m);
 ogem_status cli_run_steps(cli_runner *r, const cli_run_opts *o, ogem_solver *s, ogem_metrics *m,
                           cli_run_log_fn log, void *user, long *t);
 
+/* Called at each logged step t before the step runs: the state its metrics
+ * describe (means, weights) is the solver's now, and no longer after the
+ * update. A status other than OGEM_OK ends the steps with it. */
+typedef ogem_status (*cli_run_peek_fn)(void *user, long t, ogem_solver *s);
+/* cli_run_steps with peek(user, t, s) before each logged step (peek may be
+ * NULL). */
+ogem_status cli_run_steps_peek(cli_runner *r, const cli_run_opts *o, ogem_solver *s, ogem_metrics *m,
+                               cli_run_peek_fn peek, cli_run_log_fn log, void *user, long *t);
+
 #endif /* OGEM_CLI_RUN_H */

@@ -24,7 +24,14 @@ const cli_flag cli_run_flags[RF_COUNT] = {
     [RF_COMPONENTS] = { "--components", CLI_FLAG_VALUE, "N", "5", "mixture components n >= 1" },
     [RF_WEIGHTS] = { "--weights", CLI_FLAG_VALUE, "SPEC", "uniform",
                      "uniform | w1,w2,... (positive, sum 1 within 1e-9) | geometric:r (pi_i ~ r^i)" },
-    [RF_MU_STAR] = { "--mu-star", CLI_FLAG_VALUE, "LIST", "0", "truth mean: d values, or one for every coordinate" },
+    [RF_LEARN_WEIGHTS] = { "--learn-weights", CLI_FLAG_SWITCH, NULL, NULL,
+                           "learn the weights, pi_i <- E[psi_i] every step, starting from --weights" },
+    /* No default text: an absent --mu-star (the origin) is told apart from a
+     * given one, which --truth refuses; the help line shows the default. */
+    [RF_MU_STAR] = { "--mu-star", CLI_FLAG_VALUE, "LIST", NULL,
+                     "truth mean: d values, or one for every coordinate [0]" },
+    [RF_TRUTH] = { "--truth", CLI_FLAG_VALUE, "SPEC", NULL,
+                   "mixture truth: file:PATH (rows weight,x_1..x_d) | w:x1,...,xd;w:... (not with --mu-star)" },
     [RF_INITS] = { "--inits", CLI_FLAG_VALUE, "R", "256", "initializations run together" },
     [RF_STEPS] = { "--steps", CLI_FLAG_VALUE, "T", "1000", "updates per initialization (T + 1 evaluations)" },
     [RF_ETA] = { "--eta", CLI_FLAG_VALUE, "ETA", "1", "gradient EM step size, > 0 (em ignores it)" },
@@ -33,10 +40,14 @@ const cli_flag cli_run_flags[RF_COUNT] = {
                        "mc:N (fresh, N even) | fixed:N | qmc:N | data:PATH | exact" },
     [RF_SUBSPACE] = { "--subspace", CLI_FLAG_SWITCH, NULL, NULL, "sample in span{mu_i - mu_1} instead of R^d" },
     [RF_INIT] = { "--init", CLI_FLAG_VALUE, "SPEC", "random:3",
-                  "random:S (N(mu*, S^2 I)) | far:K:RADIUS | file:PATH (final.csv layout)" },
+                  "random:S (N(mu*, S^2 I)) | far:K:RADIUS | truth-sample[:S] | file:PATH (final.csv layout)" },
     [RF_SEED] = { "--seed", CLI_FLAG_VALUE, "S", "1", "seed of every random draw (0 .. 2^64-1)" },
     [RF_LOG] = { "--log", CLI_FLAG_VALUE, "SPEC", "log", "logged steps: log (20 per decade) | log:P | every:K" },
     [RF_TRACE_INITS] = { "--trace-inits", CLI_FLAG_VALUE, "K", "16", "initializations written to trajectory.csv" },
+    [RF_ACTIVE_WEIGHT] = { "--active-weight", CLI_FLAG_VALUE, "T", "0.01",
+                           "with --learn-weights: a component is active when its weight is >= T" },
+    [RF_FIT_RADIUS] = { "--fit-radius", CLI_FLAG_VALUE, "R", "1",
+                        "truth_fit.csv: the model weight within R of each truth mean" },
     [RF_DEVICE] = { "--device", CLI_FLAG_VALUE, "auto|cpu|gpu", "auto", "where to compute" },
     [RF_PRECISION] = { "--precision", CLI_FLAG_VALUE, "double|float", "double", "float: GPU only" },
     [RF_GPU_PATH] = { "--gpu-path", CLI_FLAG_VALUE, "auto|fused|gemm", "auto", "GPU kernel path" },
@@ -63,6 +74,7 @@ void cli_run_opts_free(cli_run_opts *o)
     free(o->weights);
     free(o->weights_spec);
     free(o->mu_star);
+    cli_truth_free(&o->truth);
     free(o->data);
     free(o->estimator_text);
     free(o->init_means);
@@ -78,7 +90,12 @@ void cli_run_fill_settings(const cli_run_opts *o, ogem_settings *s)
     s->dim = o->dim;
     s->components = o->components;
     s->weights = o->weights;
-    s->mu_star = o->mu_star;
+    s->learn_weights = o->learn_weights;
+    /* The library takes the one Gaussian or the mixture, not both. */
+    s->mu_star = o->truth.m ? NULL : o->mu_star;
+    s->truth_components = o->truth.m;
+    s->truth_weights = o->truth.weights;
+    s->truth_means = o->truth.means;
     s->inits = (int)o->inits;
     s->algo = o->algo;
     s->eta = o->eta;
@@ -104,9 +121,27 @@ ogem_status cli_run_initial_means(const cli_run_opts *o, double *mu)
         return OGEM_OK;
     case CLI_INIT_FAR:
         return ogem_init_far(mu, 0, o->inits, o->components, o->dim, o->mu_star, o->far_k, o->far_radius, o->seed);
+    case CLI_INIT_TRUTH_SAMPLE:
+        return ogem_init_truth_sample(mu, 0, o->inits, o->components, o->dim, o->truth.m, o->truth.weights,
+                                      o->truth.means, o->truth.m ? NULL : o->mu_star, o->init_noise, o->seed);
     default:
         return ogem_init_random(mu, 0, o->inits, o->components, o->dim, o->mu_star, o->init_scale, o->seed);
     }
+}
+
+int cli_run_mixture_metrics(const cli_run_opts *o) { return o->truth.m >= 2 || o->learn_weights; }
+
+int cli_run_truth_of(const cli_run_opts *o, const double **weights, const double **means)
+{
+    static const double one = 1.0;
+    if (o->truth.m == 0) {
+        *weights = &one;
+        *means = o->mu_star;
+        return 1;
+    }
+    *weights = o->truth.weights;
+    *means = o->truth.means;
+    return o->truth.m;
 }
 
 size_t cli_run_data_count(const cli_run_opts *o)
@@ -256,6 +291,27 @@ static int parse_mu_star(const char *cmd, const char *label, const char *text, i
     return 0;
 }
 
+/* --truth, and mu_star as the truth's mean (where random:S and far:K:RADIUS
+ * centre): mu*_1 itself for m = 1, so that --truth 1:X runs exactly as
+ * --mu-star X (a weight of 1 within 1e-9 would move a weighted sum). */
+static int parse_truth(const char *cmd, const char *label, const char *text, cli_run_opts *o)
+{
+    if (cli_truth_parse(cmd, label, text, o->dim, &o->truth) != 0) return -1;
+    const size_t d = (size_t)o->dim;
+    o->mu_star = calloc(d, sizeof *o->mu_star);
+    if (!o->mu_star) {
+        cli_error(cmd, "%s: out of memory", label);
+        return -1;
+    }
+    if (o->truth.m == 1) {
+        memcpy(o->mu_star, o->truth.means, d * sizeof *o->mu_star);
+        return 0;
+    }
+    for (int j = 0; j < o->truth.m; j++)
+        for (size_t k = 0; k < d; k++) o->mu_star[k] += o->truth.weights[j] * o->truth.means[(size_t)j * d + k];
+    return 0;
+}
+
 /* The PATH of a KIND:PATH spec, which is read once the other flags are known
  * valid. */
 static int file_spec(const char *cmd, const char *label, const char *kind, const char *path, const char **out)
@@ -365,11 +421,21 @@ static int parse_init(const char *cmd, const char *label, const char *text, cli_
         o->far_k = (int)K;
         o->far_radius = rad;
         o->init_text = cli_dup_printf("far:%ld:%.17g", K, rad);
+    } else if (strcmp(text, "truth-sample") == 0 || strncmp(text, "truth-sample:", 13) == 0) {
+        double s = 0;
+        if (text[12] == ':' && (cli_strtod(text + 13, &s) != 0 || s < 0)) {
+            cli_error(cmd, "%s: truth-sample:S needs a finite noise scale S >= 0, got '%s'", label, text);
+            return -1;
+        }
+        o->init_kind = CLI_INIT_TRUTH_SAMPLE;
+        o->init_noise = s;
+        o->init_text = cli_dup_printf("truth-sample:%.17g", s);
     } else if (strncmp(text, "file:", 5) == 0) {
         o->init_kind = CLI_INIT_FILE;
         return file_spec(cmd, label, "file", text + 5, file_path);
     } else {
-        cli_error(cmd, "%s: expected random:S, far:K:RADIUS or file:PATH, got '%s'", label, text);
+        cli_error(cmd, "%s: expected random:S, far:K:RADIUS, truth-sample, truth-sample:S or file:PATH, got '%s'",
+                  label, text);
         return -1;
     }
     if (!o->init_text) { cli_error(cmd, "%s: out of memory", label); return -1; }
@@ -469,6 +535,8 @@ int cli_run_opts_build(const char *cmd, const char *const *value, const char *co
     static const char *const paths[] = { "auto", "fused", "gemm", NULL };
     const char *data_path = NULL, *init_path = NULL;
     int choice;
+    /* The flags `ogem escape` does not have come as NULL: their defaults. */
+#define VD(f) (value[f] ? value[f] : cli_run_flags[f].def)
 
     memset(o, 0, sizeof *o);
     memcpy(o->label, label, sizeof o->label);
@@ -486,10 +554,22 @@ int cli_run_opts_build(const char *cmd, const char *const *value, const char *co
                   (double)o->components * (double)o->dim);
         goto fail;
     }
-    if (parse_weights(cmd, L(RF_WEIGHTS), V(RF_WEIGHTS), o->components, o) ||
-        parse_mu_star(cmd, L(RF_MU_STAR), V(RF_MU_STAR), o->dim, o) ||
-        cli_parse_double(cmd, L(RF_ETA), V(RF_ETA), 1, &o->eta))
+    if (parse_weights(cmd, L(RF_WEIGHTS), V(RF_WEIGHTS), o->components, o)) goto fail;
+    o->learn_weights = V(RF_LEARN_WEIGHTS) != NULL;
+    /* --mu-star is the one-Gaussian shortcut of --truth: one or the other. */
+    const char *truth = V(RF_TRUTH);
+    if (truth && V(RF_MU_STAR)) {
+        cli_error(cmd, "%s: cannot be combined with %s: give one truth (--mu-star X is --truth 1:X)", L(RF_TRUTH),
+                  L(RF_MU_STAR));
         goto fail;
+    }
+    /* An inline truth now, a file with the other files. */
+    if (truth) {
+        if (!cli_truth_file(truth) && parse_truth(cmd, L(RF_TRUTH), truth, o)) goto fail;
+    } else if (parse_mu_star(cmd, L(RF_MU_STAR), V(RF_MU_STAR) ? V(RF_MU_STAR) : "0", o->dim, o)) {
+        goto fail;
+    }
+    if (cli_parse_double(cmd, L(RF_ETA), V(RF_ETA), 1, &o->eta)) goto fail;
     if (cli_parse_choice(cmd, L(RF_ALGO), V(RF_ALGO), algos, &choice)) goto fail;
     o->algo = choice == 1 ? OGEM_ALGO_EM : OGEM_ALGO_GEM;
     if (parse_estimator(cmd, L(RF_ESTIMATOR), V(RF_ESTIMATOR), o, &data_path)) goto fail;
@@ -506,6 +586,16 @@ int cli_run_opts_build(const char *cmd, const char *const *value, const char *co
     }
     if (cli_parse_long(cmd, L(RF_TRACE_INITS), V(RF_TRACE_INITS), 0, LONG_MAX, &o->trace_inits)) goto fail;
     o->traced = o->trace_inits < o->inits ? o->trace_inits : o->inits;
+    if (cli_parse_double(cmd, L(RF_ACTIVE_WEIGHT), VD(RF_ACTIVE_WEIGHT), 1, &o->active_weight)) goto fail;
+    if (o->active_weight > 1) {
+        cli_error(cmd, "%s: expected a threshold in (0, 1], got '%s'", L(RF_ACTIVE_WEIGHT), VD(RF_ACTIVE_WEIGHT));
+        goto fail;
+    }
+    if (cli_parse_double(cmd, L(RF_FIT_RADIUS), VD(RF_FIT_RADIUS), 0, &o->fit_radius)) goto fail;
+    if (o->fit_radius < 0) {
+        cli_error(cmd, "%s: expected a radius >= 0, got '%s'", L(RF_FIT_RADIUS), VD(RF_FIT_RADIUS));
+        goto fail;
+    }
     if (cli_parse_choice(cmd, L(RF_DEVICE), V(RF_DEVICE), devices, &choice)) goto fail;
     o->device = choice == 1 ? OGEM_DEVICE_CPU : choice == 2 ? OGEM_DEVICE_GPU : OGEM_DEVICE_AUTO;
     if (cli_parse_choice(cmd, L(RF_PRECISION), V(RF_PRECISION), precisions, &choice)) goto fail;
@@ -525,9 +615,11 @@ int cli_run_opts_build(const char *cmd, const char *const *value, const char *co
         goto fail;
 
     /* Files last: every cheap check has passed by now. */
+    if (truth && cli_truth_file(truth) && parse_truth(cmd, L(RF_TRUTH), truth, o)) goto fail;
     if (data_path && read_data(cmd, L(RF_ESTIMATOR), data_path, o)) goto fail;
     if (init_path && read_init_file(cmd, L(RF_INIT), init_path, o)) goto fail;
 #undef V
+#undef VD
 #undef L
     return 0;
 fail:

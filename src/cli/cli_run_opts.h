@@ -11,19 +11,23 @@
 
 #include <stddef.h>
 #include "cli/cli_args.h"
+#include "cli/cli_truth.h"
 #include "ogem/ogem.h"
 
 /* Flag indices into cli_run_flags; the order is the order of `ogem run --help`. */
 enum cli_run_flag {
-    RF_DIM, RF_COMPONENTS, RF_WEIGHTS, RF_MU_STAR, RF_INITS, RF_STEPS, RF_ETA, RF_ALGO,
-    RF_ESTIMATOR, RF_SUBSPACE, RF_INIT, RF_SEED, RF_LOG, RF_TRACE_INITS, RF_DEVICE,
+    RF_DIM, RF_COMPONENTS, RF_WEIGHTS, RF_LEARN_WEIGHTS, RF_MU_STAR, RF_TRUTH, RF_INITS, RF_STEPS, RF_ETA,
+    RF_ALGO, RF_ESTIMATOR, RF_SUBSPACE, RF_INIT, RF_SEED, RF_LOG, RF_TRACE_INITS, RF_ACTIVE_WEIGHT,
+    RF_FIT_RADIUS, RF_DEVICE,
     RF_PRECISION, RF_GPU_PATH, RF_THREADS, RF_OUT, RF_CONFIG, RF_QUIET,
     RF_CHECKPOINT_EVERY, RF_RESUME,
     RF_COUNT
 };
 extern const cli_flag cli_run_flags[RF_COUNT];
 
-typedef enum cli_init_kind { CLI_INIT_RANDOM = 0, CLI_INIT_FAR = 1, CLI_INIT_FILE = 2 } cli_init_kind;
+typedef enum cli_init_kind {
+    CLI_INIT_RANDOM = 0, CLI_INIT_FAR = 1, CLI_INIT_FILE = 2, CLI_INIT_TRUTH_SAMPLE = 3
+} cli_init_kind;
 
 /* Everything one batch of runs needs, validated. Owned arrays are freed by
  * cli_run_opts_free. The *_text fields are the canonical spellings written to
@@ -33,7 +37,11 @@ typedef struct cli_run_opts {
     int dim, components;
     double *weights;         /* n                                       */
     char *weights_spec;      /* as given: "uniform", "geometric:0.5", a list */
-    double *mu_star;         /* d                                       */
+    int learn_weights;       /* --learn-weights: --weights is the start */
+    /* d: --mu-star; with --truth the truth's mean sum_j w_j mu*_j, where
+     * random:S and far:K:RADIUS centre their initializations. */
+    double *mu_star;
+    cli_truth truth;         /* --truth; m = 0: the one Gaussian at mu_star */
     long inits, steps;
     double eta;
     ogem_algo algo;
@@ -49,6 +57,7 @@ typedef struct cli_run_opts {
     int far_k;               /* far:K:RADIUS                            */
     double far_radius;
     double *init_means;      /* file:PATH, R x n x d                    */
+    double init_noise;       /* truth-sample:S                          */
     char *init_text;
 
     uint64_t seed;
@@ -57,6 +66,8 @@ typedef struct cli_run_opts {
     char *log_text;
     long trace_inits;        /* --trace-inits as given                  */
     long traced;             /* min(--trace-inits, R)                   */
+    double active_weight;    /* --active-weight: the `active` threshold */
+    double fit_radius;       /* --fit-radius: truth_fit.csv's radius    */
 
     ogem_device device;
     ogem_precision precision;
@@ -84,6 +95,13 @@ void cli_run_opts_free(cli_run_opts *o);
  * (R x n x d). */
 void cli_run_fill_settings(const cli_run_opts *o, ogem_settings *s);
 ogem_status cli_run_initial_means(const cli_run_opts *o, double *mu);
+/* Nonzero when the outputs carry the metrics of a mixture truth
+ * (cover_dist, voronoi, truth_fit.csv): a truth of m >= 2 components, or
+ * learned weights. Otherwise every output is that of one Gaussian truth. */
+int cli_run_mixture_metrics(const cli_run_opts *o);
+/* The truth the metrics compare with, as m components (returned), their
+ * weights and means: --truth, or the one Gaussian at mu_star (m = 1). */
+int cli_run_truth_of(const cli_run_opts *o, const double **weights, const double **means);
 /* The number of data values the results depend on (rows x d for data:PATH,
  * else 0), for fingerprints. */
 size_t cli_run_data_count(const cli_run_opts *o);

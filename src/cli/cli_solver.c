@@ -23,7 +23,8 @@ int cli_exit_code_for(ogem_status st)
 }
 
 /* The ogem_settings fields and the flag that sets each: the samples and the
- * data set come with --estimator (mc:N, data:PATH). */
+ * data set come with --estimator (mc:N, data:PATH), the truth's parts with
+ * --truth. */
 static const struct {
     const char *field;
     int flag;
@@ -32,7 +33,8 @@ static const struct {
     { "mu_star", RF_MU_STAR },   { "inits", RF_INITS },           { "algo", RF_ALGO },
     { "eta", RF_ETA },           { "estimator", RF_ESTIMATOR },   { "samples", RF_ESTIMATOR },
     { "data", RF_ESTIMATOR },    { "data_rows", RF_ESTIMATOR },   { "subspace", RF_SUBSPACE },
-    { "seed", RF_SEED },
+    { "seed", RF_SEED },         { "truth_components", RF_TRUTH }, { "truth_weights", RF_TRUTH },
+    { "truth_means", RF_TRUTH }, { "learn_weights", RF_LEARN_WEIGHTS },
     { "device", RF_DEVICE },     { "precision", RF_PRECISION },   { "gpu_path", RF_GPU_PATH },
     { "threads", RF_THREADS },
 };

@@ -32,7 +32,8 @@ void cli_quantiles5(double *x, long n, double q[5])
     }
 }
 
-const char *const cli_metric_names[CLI_METRIC_COUNT] = { "loss", "max_dist", "mean_dist2", "update_norm" };
+const char *const cli_metric_names[CLI_METRIC_ALL] = { "loss",       "max_dist", "mean_dist2", "update_norm",
+                                                       "cover_dist", "voronoi",  "active" };
 
 static double metric(const ogem_metrics *m, int k)
 {
@@ -40,6 +41,8 @@ static double metric(const ogem_metrics *m, int k)
     case CLI_METRIC_LOSS: return m->loss;
     case CLI_METRIC_MAX_DIST: return m->max_dist;
     case CLI_METRIC_MEAN_DIST2: return m->mean_dist2;
+    case CLI_METRIC_COVER_DIST: return m->cover_dist;
+    case CLI_METRIC_VORONOI: return m->voronoi;
     default: return m->update_norm;
     }
 }

@@ -13,10 +13,19 @@
  * median, q3, max. Sorts x in place; NaN sorts last. */
 void cli_quantiles5(double *x, long n, double q[5]);
 
-/* The per-initialization metrics, in the column order of the outputs. */
-enum { CLI_METRIC_LOSS, CLI_METRIC_MAX_DIST, CLI_METRIC_MEAN_DIST2, CLI_METRIC_UPDATE_NORM, CLI_METRIC_COUNT };
-extern const char *const cli_metric_names[CLI_METRIC_COUNT]; /* "loss", "max_dist", ... */
-/* cli_quantiles5 of one metric over m[0..R); scratch holds R doubles. */
+/* The per-initialization metrics, in the column order of the outputs: the
+ * CLI_METRIC_COUNT of one Gaussian truth, then those of a mixture truth or
+ * learned weights (cover_dist, voronoi), then `active` (learned weights: the
+ * number of components with weight >= --active-weight), which the command
+ * line counts itself and so is not a field of ogem_metrics. */
+enum {
+    CLI_METRIC_LOSS, CLI_METRIC_MAX_DIST, CLI_METRIC_MEAN_DIST2, CLI_METRIC_UPDATE_NORM,
+    CLI_METRIC_COVER_DIST, CLI_METRIC_VORONOI, CLI_METRIC_ACTIVE, CLI_METRIC_ALL
+};
+#define CLI_METRIC_COUNT CLI_METRIC_COVER_DIST /* one Gaussian truth's */
+extern const char *const cli_metric_names[CLI_METRIC_ALL]; /* "loss", "max_dist", ... */
+/* cli_quantiles5 of one metric (< CLI_METRIC_ACTIVE) over m[0..R); scratch
+ * holds R doubles. */
 void cli_metric_quantiles(const ogem_metrics *m, long R, int metric, double *scratch, double q[5]);
 
 /* Kaplan-Meier summary of R escape steps (-1: censored): counts, the

@@ -53,7 +53,7 @@ def test_means_active_seek_moments():
 
 def test_step_out_is_written_in_place():
     s = ogem.Solver(2, 2, inits=3, estimator="exact", **CPU)
-    out = np.zeros((3, 4))
+    out = np.zeros((3, len(ogem.METRIC_FIELDS)))  # one row of ogem_metrics per init
     m = s.step(out=out)
     assert np.shares_memory(np.asarray(m.loss), out) and np.array_equal(out[:, 0], m.loss)
 

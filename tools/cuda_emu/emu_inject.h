@@ -11,7 +11,7 @@ extern "C" {
 #endif
 
 /* Makes one call of the function `name` fail: the first one after `skip`
- * others. Names: "cudaMalloc", "cublasCreate", "cublasSetStream",
+ * others. Names: "cudaMalloc", "cudaMallocHost", "cublasCreate", "cublasSetStream",
  * "cublasSetWorkspace", "cublasSetMathMode", "cublasSetAtomicsMode".
  * NULL cancels a pending injection. */
 void emu_inject_failure(const char *name, int skip);

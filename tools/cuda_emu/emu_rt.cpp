@@ -1,9 +1,10 @@
 /*
  * emu_rt.cpp - the host-side stand-in for the CUDA runtime and cuBLAS used by
  * the emulator (see emu_pre.h). One emulated device: 132 SMs, 227 KiB opt-in
- * shared memory, compute capability 9.0. Device memory is malloc'ed memory;
- * streams are synchronous. Shared memory is filled with 0xFF bytes (NaN for
- * floating point) at each block start, so a read before a write shows up.
+ * shared memory, compute capability 9.0. Device and pinned host memory are
+ * malloc'ed memory; streams are synchronous. Shared memory is filled with
+ * 0xFF bytes (NaN for floating point) at each block start, so a read before a
+ * write shows up.
  *
  * Checks a device would not make, for the project's own rules: a cuBLAS GEMM
  * on a handle without a stream set (it would run on the legacy stream, racing
@@ -413,6 +414,26 @@ cudaError_t cudaMalloc(void **p, size_t n)
 cudaError_t cudaFree(void *p)
 {
     free(p);
+    return cudaSuccess;
+}
+/* Page-locked host memory is host memory here too, but it starts
+ * EMU_PIN_PAD bytes into its malloc'ed block: free() of a pinned buffer, or
+ * cudaFreeHost of a malloc'ed one, is then a bad free that AddressSanitizer
+ * reports (a device would corrupt or leak silently). */
+const size_t EMU_PIN_PAD = 64;
+cudaError_t cudaMallocHost(void **p, size_t n)
+{
+    *p = NULL;
+    if (emu_fails("cudaMallocHost")) return cudaErrorMemoryAllocation;
+    char *q = (char *)malloc(n + EMU_PIN_PAD);
+    if (!q) return cudaErrorMemoryAllocation;
+    memset(q + EMU_PIN_PAD, 0xFF, n); /* no promise of zeros */
+    *p = q + EMU_PIN_PAD;
+    return cudaSuccess;
+}
+cudaError_t cudaFreeHost(void *p)
+{
+    if (p) free((char *)p - EMU_PIN_PAD);
     return cudaSuccess;
 }
 cudaError_t cudaMemcpyAsync(void *d, const void *s, size_t n, enum cudaMemcpyKind, cudaStream_t)
