@@ -39,12 +39,12 @@
 #include "cli/cli_datadir.h"
 #include "cli/cli_experiment.h"
 #include "cli/cli_experiment_report.h"
-#include "cli/cli_plot.h"
 #include "cli/cli_progress.h"
 #include "cli/cli_run.h"
 #include "cli/cli_solver.h"
 #include "cli/cli_stats.h"
 #include "cli/cli_stop.h"
+#include "cli/cli_study.h"
 #include "util/outdir.h"
 #include "ogem/ogem.h"
 
@@ -793,6 +793,38 @@ static void help(void)
                    "Each default takes a few minutes on a 2-core CPU; --quick about a minute for all.");
 }
 
+/* The hooks of cli_study (cli_study.h). */
+typedef struct xp_job {
+    xp *c;
+    int name;
+    cli_xp_report *rep;
+} xp_job;
+
+static int job_run(void *ctx)
+{
+    xp_job *j = ctx;
+    const int rc = experiments(j->c, j->name, j->rep);
+    return rc == XP_STOPPED ? CLI_STUDY_STOPPED : rc;
+}
+
+static int job_write(void *ctx, ogem_outdir *od)
+{
+    xp_job *j = ctx;
+    j->rep->wall_seconds = cli_now() - j->c->t0;
+    return write_outputs(od, j->rep);
+}
+
+static void job_note(void *ctx, const char *line)
+{
+    progress(((xp_job *)ctx)->c, "%s", line);
+}
+
+static void job_summary(void *ctx)
+{
+    xp_job *j = ctx;
+    cli_xp_print_summary(j->rep, j->c->value[XF_OUT]);
+}
+
 int cli_experiment_main(int argc, char **argv)
 {
     /* NAME comes first; the flags follow it (argv[0] is skipped by the parser). */
@@ -822,60 +854,10 @@ int cli_experiment_main(int argc, char **argv)
     rep.quick = c.quick;
     rep.seed = c.seed;
 
-    /* Resolve the plotter before any work, so a bad --plotter fails fast. */
-    char *plotter = NULL;
-    if (cli_plot_resolve(CMD, SCRIPT, given[XF_PLOTTER] ? value[XF_PLOTTER] : NULL, given[XF_NO_PLOTS], &plotter) != 0)
-        return CLI_EXIT_USAGE;
-
-    /* As `ogem paper`: SIGINT/SIGTERM from here to the commit only ask to
-     * stop, between two steps or runs; --out is then left as it was (its
-     * temporaries removed, the directory too if it was created here) and the
-     * exit status is 130. Installed before --out exists, so that no signal
-     * finds it half made. Experiments do not resume: they are run again. */
-    cli_stop_install();
-    char msg[512] = "";
-    ogem_outdir *od = ogem_outdir_open(value[XF_OUT], msg, sizeof msg);
-    if (!od) {
-        cli_error(CMD, "--out: %s", msg);
-        cli_stop_restore();
-        free(plotter);
-        return CLI_EXIT_USAGE;
-    }
-    cli_solver_notices_start();
-    /* Every failure from here is one of the runs (the flags are checked):
-     * exit 1, and --out is left as it was. */
-    int exit_code = CLI_EXIT_FAILURE;
-    int how = cli_stop_requested() ? XP_STOPPED : experiments(&c, name, &rep);
-    if (how == XP_STOPPED) {
-        cli_error(CMD, "interrupted (%s): nothing was written to %s (experiments do not resume; run it again)",
-                  cli_stop_name(), value[XF_OUT]);
-        exit_code = CLI_EXIT_INTERRUPTED;
-    }
-    if (how != 0) goto out;
-    rep.wall_seconds = cli_now() - c.t0;
-    if (write_outputs(od, &rep) != 0) goto out;
-    int committed = ogem_outdir_commit(od, msg, sizeof msg);
-    od = NULL; /* commit frees it, whatever the outcome */
-    if (committed != 0) {
-        cli_error(CMD, "--out: %s", msg);
-        goto out;
-    }
-    exit_code = CLI_EXIT_OK;
-    if (cli_stop_requested()) {
-        /* during the final write, which the handlers let finish */
-        cli_error(CMD, "%s during the final write: the results are complete and committed in %s (no figures)",
-                  cli_stop_name(), value[XF_OUT]);
-        exit_code = CLI_EXIT_INTERRUPTED;
-        goto out;
-    }
-    cli_stop_restore(); /* the plotter is a child: Ctrl-C stops it and experiment alike */
-    if (given[XF_NO_PLOTS]) progress(&c, "figures skipped (--no-plots)");
-    else if (cli_plot_run(CMD, SCRIPT, plotter, value[XF_OUT]) == 0) progress(&c, "figures written");
-    cli_xp_print_summary(&rep, value[XF_OUT]);
-out:
-    if (od) ogem_outdir_abort(od);
-    cli_stop_restore();
+    xp_job job = { &c, name, &rep };
+    const cli_study st = { CMD, "experiments do not resume", SCRIPT, given[XF_PLOTTER] ? value[XF_PLOTTER] : NULL,
+                           given[XF_NO_PLOTS], value[XF_OUT], &job, job_run, job_write, job_note, job_summary };
+    const int exit_code = cli_study_main(&st);
     xp_free(&c);
-    free(plotter);
     return exit_code;
 }

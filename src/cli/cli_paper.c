@@ -36,12 +36,12 @@
 #include "cli/cli_escape.h"
 #include "cli/cli_paper.h"
 #include "cli/cli_paper_report.h"
-#include "cli/cli_plot.h"
 #include "cli/cli_progress.h"
 #include "cli/cli_run.h"
 #include "cli/cli_solver.h"
 #include "cli/cli_stats.h"
 #include "cli/cli_stop.h"
+#include "cli/cli_study.h"
 #include "util/outdir.h"
 #include "ogem/ogem.h"
 
@@ -368,10 +368,44 @@ static int write_outputs(ogem_outdir *od, const cli_paper_report *rep)
 }
 
 /* Figures come last, from the committed data; their absence is reported, not fatal. */
-static void figures(const paper *c, const char *plotter, int no_plots)
+/* The hooks of cli_study (cli_study.h). */
+typedef struct paper_job {
+    paper *c;
+    cli_paper_report *rep;
+    const cli_paper_conv *conv[N_SERIES];   /* rep->conv: the summary reads it too */
+} paper_job;
+
+static int job_run(void *ctx)
 {
-    if (no_plots) progress(c, "figures skipped (--no-plots)");
-    else if (cli_plot_run(CMD, "plot_paper.py", plotter, c->value[PF_OUT]) == 0) progress(c, "figures written");
+    paper_job *j = ctx;
+    const int rc = experiments(j->c, j->rep);
+    return rc == PAPER_STOPPED ? CLI_STUDY_STOPPED : rc;
+}
+
+static int job_write(void *ctx, ogem_outdir *od)
+{
+    paper_job *j = ctx;
+    paper *c = j->c;
+    cli_paper_report *rep = j->rep;
+    for (int i = 0; i < N_SERIES; i++) j->conv[i] = &c->conv[c->shares[i] >= 0 ? c->shares[i] : i];
+    rep->series = SERIES;
+    rep->conv = j->conv;
+    rep->n_series = N_SERIES;
+    rep->radius = &c->radius;
+    rep->dim = &c->dim;
+    rep->wall_seconds = cli_now() - c->t0;
+    return write_outputs(od, rep);
+}
+
+static void job_note(void *ctx, const char *line)
+{
+    progress(((paper_job *)ctx)->c, "%s", line);
+}
+
+static void job_summary(void *ctx)
+{
+    paper_job *j = ctx;
+    cli_paper_print_summary(j->rep, j->c->value[PF_OUT], cli_now() - j->c->t0);
 }
 
 /* ---- the command ------------------------------------------------------------------------ */
@@ -440,67 +474,10 @@ int cli_paper_main(int argc, char **argv)
     c.quiet = given[PF_QUIET];
     if (paper_options(&c, &rep, given) != 0) return CLI_EXIT_USAGE;
 
-    /* Resolve the plotter before any work, so a bad --plotter fails fast. */
-    char *plotter = NULL;
-    if (cli_plot_resolve(CMD, "plot_paper.py", given[PF_PLOTTER] ? value[PF_PLOTTER] : NULL, given[PF_NO_PLOTS],
-                         &plotter) != 0)
-        return CLI_EXIT_USAGE;
-
-    /* SIGINT/SIGTERM from here to the commit only ask to stop: between two
-     * steps or runs, --out is then left as it was (its temporaries removed,
-     * the directory too if paper created it) and the exit status is 130.
-     * Installed before --out exists, so that no signal finds it half made.
-     * paper does not resume: it is run again. */
-    cli_stop_install();
-    char msg[512] = "";
-    ogem_outdir *od = ogem_outdir_open(value[PF_OUT], msg, sizeof msg);
-    if (!od) {
-        cli_error(CMD, "--out: %s", msg);
-        cli_stop_restore();
-        free(plotter);
-        return CLI_EXIT_USAGE;
-    }
-    cli_solver_notices_start();
-    /* Every failure from here is one of the runs (paper's flags are checked):
-     * exit 1, and --out is left as it was. */
-    int exit_code = CLI_EXIT_FAILURE;
-    int how = cli_stop_requested() ? PAPER_STOPPED : experiments(&c, &rep);
-    if (how == PAPER_STOPPED) {
-        cli_error(CMD, "interrupted (%s): nothing was written to %s (paper does not resume; run it again)",
-                  cli_stop_name(), value[PF_OUT]);
-        exit_code = CLI_EXIT_INTERRUPTED;
-    }
-    if (how != 0) goto out;
-    const cli_paper_conv *conv[N_SERIES];
-    for (int j = 0; j < N_SERIES; j++) conv[j] = &c.conv[c.shares[j] >= 0 ? c.shares[j] : j];
-    rep.series = SERIES;
-    rep.conv = conv;
-    rep.n_series = N_SERIES;
-    rep.radius = &c.radius;
-    rep.dim = &c.dim;
-    rep.wall_seconds = cli_now() - c.t0;
-    if (write_outputs(od, &rep) != 0) goto out;
-    int committed = ogem_outdir_commit(od, msg, sizeof msg);
-    od = NULL; /* commit frees it, whatever the outcome */
-    if (committed != 0) {
-        cli_error(CMD, "--out: %s", msg);
-        goto out;
-    }
-    exit_code = CLI_EXIT_OK;
-    if (cli_stop_requested()) {
-        /* during the final write, which the handlers let finish */
-        cli_error(CMD, "%s during the final write: the results are complete and committed in %s (no figures)",
-                  cli_stop_name(), value[PF_OUT]);
-        exit_code = CLI_EXIT_INTERRUPTED;
-        goto out;
-    }
-    cli_stop_restore(); /* the plotter is a child: Ctrl-C stops it and paper alike */
-    figures(&c, plotter, given[PF_NO_PLOTS]);
-    cli_paper_print_summary(&rep, value[PF_OUT], cli_now() - c.t0);
-out:
-    if (od) ogem_outdir_abort(od);
-    cli_stop_restore();
+    paper_job job = { &c, &rep, { NULL } };
+    const cli_study st = { CMD, "paper does not resume", "plot_paper.py", given[PF_PLOTTER] ? value[PF_PLOTTER] : NULL,
+                           given[PF_NO_PLOTS], value[PF_OUT], &job, job_run, job_write, job_note, job_summary };
+    const int exit_code = cli_study_main(&st);
     paper_free(&c);
-    free(plotter);
     return exit_code;
 }
