@@ -4,6 +4,15 @@
 #ifndef OGEM_MIXTURE_H
 #define OGEM_MIXTURE_H
 
+/* |x - y|^2 in d dimensions, summed in coordinate order (the metrics and the
+ * stratified intercepts use this one sum). */
+static inline double ogem_sqdist(const double *x, const double *y, int d)
+{
+    double s = 0.0;
+    for (int k = 0; k < d; k++) s += (x[k] - y[k]) * (x[k] - y[k]);
+    return s;
+}
+
 typedef struct ogem_fit {
     double max_dist;    /* max_i min_j |mu_i - mu*_j|                    */
     double mean_dist2;  /* sum_i pi_i min_j |mu_i - mu*_j|^2             */

@@ -15,13 +15,6 @@
 #include "core/mixture.h"
 #include "ogem/ogem.h"
 
-static double dist2(const double *x, const double *y, int d)
-{
-    double s = 0.0;
-    for (int k = 0; k < d; k++) s += (x[k] - y[k]) * (x[k] - y[k]);
-    return s;
-}
-
 /* The truth component whose mean is nearest x (the first of equals): x's
  * Voronoi cell; *best gets the squared distance. */
 static int cell_of(const double *x, int d, int m, const double *tmu, double *best)
@@ -29,7 +22,7 @@ static int cell_of(const double *x, int d, int m, const double *tmu, double *bes
     int cj = 0;
     *best = INFINITY;
     for (int j = 0; j < m; j++) {
-        const double s = dist2(x, tmu + (size_t)j * d, d);
+        const double s = ogem_sqdist(x, tmu + (size_t)j * d, d);
         if (s < *best) { *best = s; cj = j; }
     }
     return cj;
@@ -53,7 +46,7 @@ void ogem_mixture_fit(int n, int d, const double *mu, const double *pi, int m, c
         double nearest = INFINITY, within = 0.0, cell = 0.0, best;
         for (int i = 0; i < n; i++) {
             const double *x = mu + (size_t)i * d;
-            const double s = sqrt(dist2(x, y, d));
+            const double s = sqrt(ogem_sqdist(x, y, d));
             nearest = fmin(nearest, s);
             if (s <= radius) within += pi[i];
             if (cell_of(x, d, m, tmu, &best) == j) cell += pi[i];

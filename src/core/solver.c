@@ -348,7 +348,38 @@ ogem_status ogem_solver_create(ogem_solver **out, const ogem_settings *p, char *
  * a_i = log pi_i - |m_i|^2 / 2 and in the metrics, so a mean beyond that
  * would make every later number inf or NaN. The check is the same one a step
  * applies to the means it produces (ogem_solver_step). */
-/* The check of set_means on means m relative to mu* (rel) or absolute. */
+/* symmetric: component 2 of init r, at mu (relative to mu* when rel), must
+ * mirror component 1 about mu*: exactly for the solver's own relative means
+ * (a checkpoint), within 1e-9 of the scale for absolute ones, whose
+ * subtraction of mu* rounds. Then m_2 is set to exactly -m_1 (tie_means), so
+ * that the tied update keeps the two mirrored bit for bit. */
+static ogem_status check_mirrored(ogem_solver *s, const double *mu, int rel)
+{
+    const int d = s->d;
+    for (int r = 0; r < s->R; r++) {
+        const double *u1 = mu + (size_t)r * 2 * d, *u2 = u1 + d;
+        double off = 0.0, scale = 1.0;
+        for (int k = 0; k < d; k++) {
+            const double c = rel ? 0.0 : s->mu_star[k], m1 = u1[k] - c, m2 = u2[k] - c;
+            off = fmax(off, fabs(m1 + m2));
+            scale = fmax(scale, fmax(fabs(m1), fabs(s->mu_star[k])));
+        }
+        if (off > (rel ? 0.0 : 1e-9 * scale)) {
+            snprintf(s->err, sizeof s->err, "initialization %d: symmetric: component 2 is not component 1 mirrored "
+                     "about mu* (off by %.3g)", r, off);
+            return OGEM_ERR_INVALID;
+        }
+    }
+    return OGEM_OK;
+}
+
+static void tie_means(ogem_solver *s)
+{
+    for (int r = 0; s->set.symmetric && r < s->R; r++)
+        for (int k = 0; k < s->d; k++) s->m[((size_t)r * 2 + 1) * s->d + k] = -s->m[(size_t)r * 2 * s->d + k];
+}
+
+/* The check of set_means on means mu relative to mu* (rel) or absolute. */
 static ogem_status check_means(ogem_solver *s, const double *mu, int rel)
 {
     const int n = s->n, d = s->d;
@@ -369,47 +400,15 @@ static ogem_status check_means(ogem_solver *s, const double *mu, int rel)
             return OGEM_ERR_INVALID;
         }
     }
-    return OGEM_OK;
-}
-
-/* symmetric: component 2 of every init must mirror component 1 about mu*
- * (m_2 = -m_1 within 1e-9 of the scale); it is then set to exactly -m_1, so
- * that the tied update keeps the two mirrored bit for bit. */
-static ogem_status tie_means(ogem_solver *s)
-{
-    if (!s->set.symmetric) return OGEM_OK;
-    const int d = s->d;
-    for (int r = 0; r < s->R; r++) {
-        double *m1 = s->m + (size_t)r * 2 * d, *m2 = m1 + d, off = 0.0, scale = 1.0;
-        for (int k = 0; k < d; k++) {
-            off = fmax(off, fabs(m1[k] + m2[k]));
-            scale = fmax(scale, fmax(fabs(m1[k]), fabs(s->mu_star[k])));
-        }
-        if (off > 1e-9 * scale) {
-            snprintf(s->err, sizeof s->err, "initialization %d: symmetric: component 2 is not component 1 mirrored "
-                     "about mu* (off by %.3g)", r, off);
-            return OGEM_ERR_INVALID;
-        }
-    }
-    for (int r = 0; r < s->R; r++)
-        for (int k = 0; k < d; k++) s->m[((size_t)r * 2 + 1) * d + k] = -s->m[(size_t)r * 2 * d + k];
-    return OGEM_OK;
+    return s->set.symmetric ? check_mirrored(s, mu, rel) : OGEM_OK;
 }
 
 ogem_status ogem_solver_set_means(ogem_solver *s, const double *mu)
 {
     ogem_status st = check_means(s, mu, 0);
     if (st) return st;
-    double *keep = s->set.symmetric ? malloc(sizeof(double) * s->Rnd) : NULL;
-    if (s->set.symmetric && !keep) return fail(s, OGEM_ERR_NOMEM, "out of memory");
-    if (keep) memcpy(keep, s->m, sizeof(double) * s->Rnd);
     for (size_t q = 0; q < s->Rnd; q++) s->m[q] = mu[q] - s->mu_star[q % s->d];
-    st = tie_means(s);
-    if (keep) {
-        if (st) memcpy(s->m, keep, sizeof(double) * s->Rnd);   /* a refused call changes nothing */
-        free(keep);
-    }
-    if (st) return st;
+    tie_means(s);
     memset(s->dirty, 0, (size_t)s->R); /* every rank was given the same */
     return OGEM_OK;
 }
@@ -418,10 +417,6 @@ ogem_status ogem_solver_set_means_relative(ogem_solver *s, const double *m)
 {
     ogem_status st = check_means(s, m, 1);
     if (st) return st;
-    for (int r = 0; s->set.symmetric && r < s->R; r++)
-        for (int k = 0; k < s->d; k++)
-            if (m[((size_t)r * 2 + 1) * s->d + k] != -m[(size_t)r * 2 * s->d + k])
-                return fail(s, OGEM_ERR_INVALID, "symmetric: component 2 is not component 1 mirrored about mu*");
     memcpy(s->m, m, sizeof(double) * s->Rnd);
     memset(s->dirty, 0, (size_t)s->R);
     return OGEM_OK;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/mixture.h"
 #include "core/strata.h"
 #include "core/subspace.h"
 #include "math/checked.h"
@@ -48,7 +49,6 @@ static void *dalloc(size_t count) { return malloc(ogem_size_mul(sizeof(double), 
 ogem_status ogem_strata_init(ogem_strata *b, int R, int n, int m, int d, int K, ogem_strata_mode mode,
                              int truth_const)
 {
-    memset(b, 0, sizeof *b);
     const sizes z = sizes_of(R, n, m, d, K, mode);
     *b = (ogem_strata){.R = R, .n = n, .m = m, .d = d, .K = K, .T = (int)z.T, .mode = mode,
                        .truth_const = truth_const};
@@ -68,13 +68,6 @@ ogem_status ogem_strata_init(ogem_strata *b, int R, int n, int m, int d, int K, 
         return OGEM_ERR_NOMEM;
     }
     return OGEM_OK;
-}
-
-static double sqdist(const double *x, const double *y, int d)
-{
-    double s = 0.0;
-    for (int k = 0; k < d; k++) s += (x[k] - y[k]) * (x[k] - y[k]);
-    return s;
 }
 
 /* y = B^T x for the first kq columns of the d x K basis B (the rest 0). */
@@ -123,7 +116,7 @@ static int build_init(ogem_strata *b, const ogem_truth_rel *t, int r, const doub
         b->k[q] = rank;
         for (int i = 0; i < n; i++) {
             const double *mi = mr + (size_t)i * d;
-            a[i] = lp[i] - 0.5 * sqdist(mi, tj, d);
+            a[i] = lp[i] - 0.5 * ogem_sqdist(mi, tj, d);
             double *ci = c + (size_t)i * K;
             if (b->mode == OGEM_STRATA_FULL)
                 for (int k = 0; k < d; k++) ci[k] = mi[k] - tj[k];
@@ -136,7 +129,7 @@ static int build_init(ogem_strata *b, const ogem_truth_rel *t, int r, const doub
         double *ta = b->ta + q * m, *tc = b->tc + q * m * K;
         b->tk[q] = rank;
         for (int l = 0; l < m; l++) {
-            ta[l] = t->logw[l] - 0.5 * sqdist(t->toff + (size_t)l * d, tj, d);
+            ta[l] = t->logw[l] - 0.5 * ogem_sqdist(t->toff + (size_t)l * d, tj, d);
             for (int k = 0; k < K; k++) tc[(size_t)l * K + k] = proj[(size_t)(n + l) * K + k] - proj[(size_t)(n + j) * K + k];
         }
     }
@@ -162,7 +155,7 @@ static int build_truth(ogem_strata *b, const ogem_truth_rel *t)
         b->twork[j] = 1;
         for (int l = 0; l < m; l++) {
             const double *tl = t->toff + (size_t)l * d;
-            ta[l] = t->logw[l] - 0.5 * sqdist(tl, tj, d);
+            ta[l] = t->logw[l] - 0.5 * ogem_sqdist(tl, tj, d);
             if (b->mode == OGEM_STRATA_FULL)
                 for (int k = 0; k < d; k++) tc[(size_t)l * K + k] = tl[k] - tj[k];
             else
