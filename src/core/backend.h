@@ -4,10 +4,12 @@
  *
  * The driver reduces every initialization to a "line set" (sample_math.h):
  * n affine scores s_i(p) = a_i + <c_i, p> over points p in R^K. A backend owns
- * the points (it draws them with cuRAND's host API: on the CPU a generator
- * made by curandCreateGeneratorHost, on the GPU one made by
- * curandCreateGenerator, which generates into device memory; same type,
- * seeds, offsets, counts and ordering, so both see the same samples) and
+ * the points, cuRAND's numbers either way (the GPU draws them with a
+ * generator made by curandCreateGenerator, which generates into device
+ * memory; the CPU gets those of a curandCreateGeneratorHost generator of the
+ * same type, seeds, offsets, counts and ordering, and computes its mc and
+ * fixed normals itself, bit for bit, src/cpu/philox_normal.c; so both see the
+ * same samples) and
  * returns, per initialization r and component i,
  *     log_mass  = log E[psi_i]             (log domain: never underflows)
  *     cond_mean = E[psi_i p] / E[psi_i]     (K values)
@@ -87,9 +89,12 @@ ogem_status ogem_exact_failure(const ogem_lines *L, int r, int why, char *err, s
  *        j-th slice of count values, whose first (N/2) K fill the first half of
  *        an N x K row-major array; row N/2 + j = -row j (antithetic pairs).
  *        Why groups: cuRAND's generators produce blocks of 2^18 values, so
- *        every reseed costs a whole block on the host; and draws at offsets
- *        t * count overlap for counts near 2^18 (measured: 50% shared at
- *        2^18), so each group gets its own seed instead of an offset.
+ *        every reseed cost a whole block through the host generator (the CPU
+ *        now computes just the values a step takes, src/cpu/philox_normal.c;
+ *        the plan stays, for the GPU and the samples of earlier releases);
+ *        and draws at offsets t * count overlap for counts near 2^18
+ *        (measured: 50% shared at 2^18), so each group gets its own seed
+ *        instead of an offset.
  * fixed: the same with stream FIXED, one draw of N * K (rounded up to even) at
  *        offset 0.
  * qmc:   CURAND_RNG_QUASI_SCRAMBLED_SOBOL64 in K dimensions, the first N points

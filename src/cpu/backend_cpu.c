@@ -215,7 +215,7 @@ ogem_status ogem_backend_cpu_create(ogem_backend **out, const ogem_point_spec *s
         free(cb);
         return st;
     }
-    cb->threads = spec->threads > 0 ? spec->threads : omp_get_max_threads();
+    cb->threads = cb->pts.threads;   /* spec->threads, or OpenMP's default */
     cb->base.name = "cpu";
     cb->base.prepare = cpu_prepare;
     cb->base.eval = cpu_eval;

@@ -1,9 +1,10 @@
-/* host_points.h - the CPU backend's point sets, drawn with cuRAND's host
- * generators exactly as backend.h prescribes (so the GPU draws the same). */
+/* host_points.h - the CPU backend's point sets, exactly as backend.h
+ * prescribes (so the GPU draws the same): mc and fixed normals computed as
+ * cuRAND's host Philox generator would return them (philox_normal.h), qmc
+ * from cuRAND's host Sobol generator. */
 #ifndef OGEM_HOST_POINTS_H
 #define OGEM_HOST_POINTS_H
 
-#include <curand.h>
 #include "core/backend.h"
 
 typedef struct ogem_host_points {
@@ -15,12 +16,10 @@ typedef struct ogem_host_points {
     double *p;               /* N x K row-major: the canonical layout      */
     double *pt;              /* K x N: the same points dimension-major,
                                 the layout the kernel streams through     */
-    double *draw;            /* mc: one group's normals                   */
-    size_t draw_len;         /* mc: values in draw                        */
     unsigned long long *sobol; /* qmc: K x N raw Sobol integers          */
-    curandGenerator_t gen;   /* mc only                                   */
     long group_steps;        /* mc: steps per draw (backend.h)            */
-    long group;              /* mc: the group held in draw (-1: none)     */
+    int threads;             /* OpenMP threads drawing and transposing
+                                (spec->threads, 0: OpenMP's default)     */
     long current_step;       /* step whose points p holds (-1: none)      */
 } ogem_host_points;
 
