@@ -300,6 +300,46 @@ static void chunk_one(int n, int K, const double *a, const double *c, const doub
     }
 }
 
+/* The GEMM path's sums once the block's responsibilities are in E: the
+ * masses t[i*(K+1) + K] = sum of row i over its cnt psi, then the slopes
+ * t[i*(K+1) + k] = sum_j E'[i, j] p_k[j] over the cnt_p points of PT (one
+ * GEMM) with E' = E, or for a mirrored pair chunk (cnt = 2 cnt_p, psi of the
+ * negated points after cnt_p) E'[i, j] = E[i, j] - E[i, cnt_p + j]; then each
+ * component's chunk sums are merged into its initialization's. */
+static void chunk_gemm_sums(int n, int K, int nb, const double *PT, long ld, long cnt, long cnt_p,
+                            const scratch_view *v, double *const *inits)
+{
+    const long C = OGEM_CHUNK;
+    const int M = nb * n;
+    double *E = v->E, *t = v->t, *sc = v->sc;
+    for (int i = 0; i < M; i++) {
+        double *Ei = E + i * C, s0 = 0.0;
+        if (ogem_lsum_empty(sc[i])) memset(Ei, 0, sizeof(double) * cnt);   /* adds nothing below */
+#pragma omp simd reduction(+ : s0)
+        for (long j = 0; j < cnt; j++) s0 += Ei[j];
+        t[(size_t)i * (K + 1) + K] = s0;
+        if (cnt_p < cnt)                         /* psi(p) p + psi(-p) (-p) = (psi(p) - psi(-p)) p */
+            for (long j = 0; j < cnt_p; j++) Ei[j] -= Ei[cnt_p + j];
+    }
+    /* column-major: t (K x M, ld K+1) = P (K x cnt_p, ld ld, transposed) E'^T (cnt_p x M, ld C) */
+    ogem_dgemm('T', 'N', K, M, (int)cnt_p, 1.0, PT, ld, E, C, 0.0, t, K + 1);
+    for (int i = 0; i < M; i++) {
+        double *m = inits[i / n], *acc = m + n;
+        const int ii = i % n;
+        m[ii] = ogem_lsum_merge(m[ii], acc + (size_t)ii * (K + 1), 1, sc[i], t + (size_t)i * (K + 1), 1, K + 1);
+    }
+}
+
+/* Each initialization's responsibilities over the cnt points scored in S. */
+static void chunk_gemm_resp(int n, int K, int nb, long cnt, const scratch_view *v, double *const *inits)
+{
+    const long C = OGEM_CHUNK;
+    for (int q = 0; q < nb; q++) {
+        double *lse = inits[q] + n + (size_t)n * (K + 1);
+        chunk_resp(n, cnt, v, v->S + (size_t)q * n * C, v->E + (size_t)q * n * C, v->sc + q * n, lse);
+    }
+}
+
 /* The GEMM path over one chunk for the whole block: S = a + G P (one GEMM),
  * each initialization's responsibilities, then the sums t = E P^T (a second
  * GEMM) and the masses, merged per component. */
@@ -308,36 +348,47 @@ static void chunk_gemm(int n, int K, int nb, const double *PT, long ld, long cnt
 {
     const long C = OGEM_CHUNK;
     const int M = nb * n;
-    double *S = v->S, *E = v->E, *t = v->t, *sc = v->sc;
+    double *S = v->S;
     const double *ab = v->G + (size_t)M * K;   /* the block's a, after its slopes */
 
     for (int i = 0; i < M; i++)
         for (long j = 0; j < cnt; j++) S[i * C + j] = ab[i];
     /* column-major: S^T (cnt x M, ld C) += P^T (cnt x K, ld ld) G^T (K x M, ld K) */
     ogem_dgemm('N', 'N', (int)cnt, M, K, 1.0, PT, ld, v->G, K, 1.0, S, C);
-    for (int q = 0; q < nb; q++) {
-        double *lse = inits[q] + n + (size_t)n * (K + 1);
-        chunk_resp(n, cnt, v, S + (size_t)q * n * C, E + (size_t)q * n * C, sc + q * n, lse);
-    }
+    chunk_gemm_resp(n, K, nb, cnt, v, inits);
+    chunk_gemm_sums(n, K, nb, PT, ld, cnt, cnt, v, inits);
+}
+
+/* The GEMM path over a mirrored pair chunk: the cnt_p points of PT and their
+ * negations (mc's antithetic pairs) as one chunk of 2 cnt_p points. The
+ * negated points' scores a - <c, p> come from the same product D = G P as
+ * a + <c, p>, and their sums fold into the same second product, so both
+ * GEMMs run over half the points. */
+static void chunk_gemm_mirrored(int n, int K, int nb, const double *PT, long ld, long cnt_p,
+                                const scratch_view *v, double *const *inits)
+{
+    const long C = OGEM_CHUNK;
+    const int M = nb * n;
+    double *S = v->S;
+    const double *ab = v->G + (size_t)M * K;
+
+    /* column-major: D^T (cnt_p x M, ld C) = P^T G^T, in the second cnt_p slots of each row */
+    ogem_dgemm('N', 'N', (int)cnt_p, M, K, 1.0, PT, ld, v->G, K, 0.0, S + cnt_p, C);
     for (int i = 0; i < M; i++) {
-        double *Ei = E + i * C, s0 = 0.0;
-        if (ogem_lsum_empty(sc[i])) memset(Ei, 0, sizeof(double) * cnt);   /* adds nothing below */
-#pragma omp simd reduction(+ : s0)
-        for (long j = 0; j < cnt; j++) s0 += Ei[j];
-        t[(size_t)i * (K + 1) + K] = s0;
+        double *Si = S + i * C;
+        for (long j = 0; j < cnt_p; j++) {
+            const double dot = Si[cnt_p + j];
+            Si[j] = ab[i] + dot;
+            Si[cnt_p + j] = ab[i] - dot;
+        }
     }
-    /* column-major: t (K x M, ld K+1) = P (K x cnt, ld ld, transposed) E^T (cnt x M, ld C) */
-    ogem_dgemm('T', 'N', K, M, (int)cnt, 1.0, PT, ld, E, C, 0.0, t, K + 1);
-    for (int i = 0; i < M; i++) {
-        double *m = inits[i / n], *acc = m + n;
-        const int ii = i % n;
-        m[ii] = ogem_lsum_merge(m[ii], acc + (size_t)ii * (K + 1), 1, sc[i], t + (size_t)i * (K + 1), 1, K + 1);
-    }
+    chunk_gemm_resp(n, K, nb, 2 * cnt_p, v, inits);
+    chunk_gemm_sums(n, K, nb, PT, ld, 2 * cnt_p, cnt_p, v, inits);
 }
 
 void ogem_eval_lines_block(int n, int K, int nb, const int *rs, const double *a, const double *c,
-                           const double *pts, long ldp, long P, const double *logw, ogem_eval_scratch *ws,
-                           double *log_mass, double *cond_mean, double *mean_lse)
+                           const double *pts, long ldp, long P, int mirrored, const double *logw,
+                           ogem_eval_scratch *ws, double *log_mass, double *cond_mean, double *mean_lse)
 {
     const long C = OGEM_CHUNK;
     const scratch_view v = view(ws);
@@ -356,8 +407,11 @@ void ogem_eval_lines_block(int n, int K, int nb, const int *rs, const double *a,
             memcpy(ab + (size_t)q * n, a + r * n, sizeof(double) * n);
         }
     }
-    for (long base = 0; base < P; base += C) {
-        const long cnt = P - base < C ? P - base : C;
+    /* Mirrored points on the GEMM path: pair chunks of C/2 points of the
+     * first half with their negations (weights are equal there: logw NULL). */
+    const long half = mirrored && gemm ? P / 2 : 0, span = half ? half : P, step = half ? C / 2 : C;
+    for (long base = 0; base < span; base += step) {
+        const long cnt_src = span - base < step ? span - base : step, cnt = half ? 2 * cnt_src : cnt_src;
         const double *PT = pts + base;           /* dimension k of point j: PT[k * ld + j] */
         long ld = ldp;
         if (!gemm && cnt % 16) {                 /* the scores read whole tiles of sixteen */
@@ -372,7 +426,10 @@ void ogem_eval_lines_block(int n, int K, int nb, const int *rs, const double *a,
             wsum += v.W[j];
         }
         if (gemm) {
-            chunk_gemm(n, K, nb, PT, ld, cnt, &v, inits);
+            if (half)
+                chunk_gemm_mirrored(n, K, nb, PT, ld, cnt_src, &v, inits);
+            else
+                chunk_gemm(n, K, nb, PT, ld, cnt, &v, inits);
             continue;
         }
         for (int q = 0; q < nb; q++) {
@@ -401,7 +458,7 @@ void ogem_eval_lines(int n, int K, const double *a, const double *c,
                      double *log_mass, double *cond_mean, double *mean_lse)
 {
     static const int zero = 0;
-    ogem_eval_lines_block(n, K, 1, &zero, a, c, pts, ldp, P, logw, ws, log_mass, cond_mean, mean_lse);
+    ogem_eval_lines_block(n, K, 1, &zero, a, c, pts, ldp, P, 0, logw, ws, log_mass, cond_mean, mean_lse);
 }
 
 int ogem_eval_block_size(int R)
