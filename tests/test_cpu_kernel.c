@@ -118,17 +118,50 @@ static double *run_case(const kernel_case *kc, int nb, int gemm, int mirrored)
     return out;
 }
 
+/* Point P/2 + j := -point j: mc's antithetic pairs. */
+static void mirror_points(kernel_case *kc)
+{
+    for (int k = 0; k < kc->K; k++)
+        for (long j = 0; j < kc->P / 2; j++) kc->pts[k * kc->P + kc->P / 2 + j] = -kc->pts[k * kc->P + j];
+}
+
 Test(cpu_kernel, blocks_give_each_initialization_its_own_bits)
 {
-    kernel_case kc = make_case(11, 3, 7, 777, 1.0);
-    const size_t len = (size_t)kc.R * (kc.n + kc.n * kc.K + 1);
-    double *alone = run_case(&kc, 1, 0, 0);
-    for (int nb = 2; nb <= OGEM_EVAL_MAX_BLOCK; nb += 3) {
-        double *blocked = run_case(&kc, nb, 0, 0);
-        cr_expect(memcmp(alone, blocked, sizeof(double) * len) == 0, "blocks of %d differ from one at a time", nb);
-        free(blocked);
+    for (int mirrored = 0; mirrored <= 1; mirrored++) {
+        kernel_case kc = make_case(11, 3, 7, mirrored ? 778 : 777, 1.0);   /* 389 pairs: a tail of 5 */
+        if (mirrored) mirror_points(&kc);
+        const size_t len = (size_t)kc.R * (kc.n + kc.n * kc.K + 1);
+        double *alone = run_case(&kc, 1, 0, mirrored);
+        for (int nb = 2; nb <= OGEM_EVAL_MAX_BLOCK; nb += 3) {
+            double *blocked = run_case(&kc, nb, 0, mirrored);
+            cr_expect(memcmp(alone, blocked, sizeof(double) * len) == 0, "blocks of %d differ from one at a time%s",
+                      nb, mirrored ? " (mirrored)" : "");
+            free(blocked);
+        }
+        free(alone);
+        free_case(&kc);
     }
-    free(alone);
+}
+
+/* The mirrored plain path (scores a -/+ <c, p> from one product, slopes
+ * summed over psi(p) - psi(-p)) against the plain kernel reading every
+ * point of the same mirrored set: other roundings only, so the bounds and
+ * the reasoning of the GEMM comparison below apply (|a| + |c||p| ~ 10 here). */
+Test(cpu_kernel, mirrored_plain_path_matches_plain_kernel)
+{
+    kernel_case kc = make_case(9, 5, 10, 1234, 1.0);   /* 617 pairs: 4 pair chunks of 128, then 105 */
+    mirror_points(&kc);
+    const int R = kc.R, n = kc.n, K = kc.K;
+    double *plain = run_case(&kc, 1, 0, 0), *mirr = run_case(&kc, 3, 0, 1), worst = 0.0;
+    const size_t len = (size_t)R * (n + (size_t)n * K + 1);
+    for (size_t q = 0; q < len; q++) {
+        const double scale = q >= (size_t)R * n * (K + 1) ? fabs(plain[q]) : 1.0;   /* mean_lse: relative */
+        worst = fmax(worst, fabs(mirr[q] - plain[q]) / scale);
+    }
+    cr_log_info("mirrored plain vs plain: %.3g", worst);
+    cr_expect(worst <= 1e-12, "mirrored plain path differs by %g", worst);
+    cr_expect(worst > 0.0, "the mirrored path was not taken (no difference at all)");
+    free(plain); free(mirr);
     free_case(&kc);
 }
 
@@ -146,9 +179,7 @@ static void check_gemm_against_plain(int mirrored)
     if (!ogem_blas_available()) cr_skip_test("built without BLAS (OGEM_BLAS=OFF or none found)");
     kernel_case kc = make_case(13, 6, 64, 2000, 0.3);   /* 1000 pairs: 7 pair chunks of 128, then 104 */
     const int R = kc.R, n = kc.n, K = kc.K;
-    if (mirrored)
-        for (int k = 0; k < K; k++)
-            for (long j = 0; j < kc.P / 2; j++) kc.pts[k * kc.P + kc.P / 2 + j] = -kc.pts[k * kc.P + j];
+    if (mirrored) mirror_points(&kc);
     double *plain = run_case(&kc, 1, 0, 0), *gemm = run_case(&kc, 4, 1, mirrored), worst_m = 0.0, worst_c = 0.0;
     for (int i = 0; i < R * n; i++) worst_m = fmax(worst_m, fabs(gemm[i] - plain[i]));
     for (size_t q = 0; q < (size_t)R * n * K; q++) worst_c = fmax(worst_c, fabs(gemm[R * n + q] - plain[R * n + q]));
