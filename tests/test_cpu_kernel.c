@@ -101,7 +101,7 @@ static kernel_case make_case(int R, int n, int K, long P, double spread)
 static void free_case(kernel_case *kc) { free(kc->a); free(kc->c); free(kc->pts); }
 
 /* out: log_mass[R*n], cond_mean[R*n*K], mean_lse[R]. Blocks of nb, gemm or not. */
-static double *run_case(const kernel_case *kc, int nb, int gemm)
+static double *run_case(const kernel_case *kc, int nb, int gemm, int mirrored)
 {
     const int R = kc->R, n = kc->n, K = kc->K;
     double *out = malloc(sizeof(double) * R * (n + (size_t)n * K + 1));
@@ -111,24 +111,57 @@ static double *run_case(const kernel_case *kc, int nb, int gemm)
     for (int b = 0; b < R; b += nb) {
         int cnt = 0;
         for (int r = b; r < R && r < b + nb; r++) rs[cnt++] = R - 1 - r;   /* any order, any grouping */
-        ogem_eval_lines_block(n, K, cnt, rs, kc->a, kc->c, kc->pts, kc->P, kc->P, NULL, &ws, out,
+        ogem_eval_lines_block(n, K, cnt, rs, kc->a, kc->c, kc->pts, kc->P, kc->P, mirrored, NULL, &ws, out,
                               out + R * n, out + R * n + (size_t)R * n * K);
     }
     ogem_eval_scratch_free(&ws);
     return out;
 }
 
+/* Point P/2 + j := -point j: mc's antithetic pairs. */
+static void mirror_points(kernel_case *kc)
+{
+    for (int k = 0; k < kc->K; k++)
+        for (long j = 0; j < kc->P / 2; j++) kc->pts[k * kc->P + kc->P / 2 + j] = -kc->pts[k * kc->P + j];
+}
+
 Test(cpu_kernel, blocks_give_each_initialization_its_own_bits)
 {
-    kernel_case kc = make_case(11, 3, 7, 777, 1.0);
-    const size_t len = (size_t)kc.R * (kc.n + kc.n * kc.K + 1);
-    double *alone = run_case(&kc, 1, 0);
-    for (int nb = 2; nb <= OGEM_EVAL_MAX_BLOCK; nb += 3) {
-        double *blocked = run_case(&kc, nb, 0);
-        cr_expect(memcmp(alone, blocked, sizeof(double) * len) == 0, "blocks of %d differ from one at a time", nb);
-        free(blocked);
+    for (int mirrored = 0; mirrored <= 1; mirrored++) {
+        kernel_case kc = make_case(11, 3, 7, mirrored ? 778 : 777, 1.0);   /* 389 pairs: a tail of 5 */
+        if (mirrored) mirror_points(&kc);
+        const size_t len = (size_t)kc.R * (kc.n + kc.n * kc.K + 1);
+        double *alone = run_case(&kc, 1, 0, mirrored);
+        for (int nb = 2; nb <= OGEM_EVAL_MAX_BLOCK; nb += 3) {
+            double *blocked = run_case(&kc, nb, 0, mirrored);
+            cr_expect(memcmp(alone, blocked, sizeof(double) * len) == 0, "blocks of %d differ from one at a time%s",
+                      nb, mirrored ? " (mirrored)" : "");
+            free(blocked);
+        }
+        free(alone);
+        free_case(&kc);
     }
-    free(alone);
+}
+
+/* The mirrored plain path (scores a -/+ <c, p> from one product, slopes
+ * summed over psi(p) - psi(-p)) against the plain kernel reading every
+ * point of the same mirrored set: other roundings only, so the bounds and
+ * the reasoning of the GEMM comparison below apply (|a| + |c||p| ~ 10 here). */
+Test(cpu_kernel, mirrored_plain_path_matches_plain_kernel)
+{
+    kernel_case kc = make_case(9, 5, 10, 1234, 1.0);   /* 617 pairs: 4 pair chunks of 128, then 105 */
+    mirror_points(&kc);
+    const int R = kc.R, n = kc.n, K = kc.K;
+    double *plain = run_case(&kc, 1, 0, 0), *mirr = run_case(&kc, 3, 0, 1), worst = 0.0;
+    const size_t len = (size_t)R * (n + (size_t)n * K + 1);
+    for (size_t q = 0; q < len; q++) {
+        const double scale = q >= (size_t)R * n * (K + 1) ? fabs(plain[q]) : 1.0;   /* mean_lse: relative */
+        worst = fmax(worst, fabs(mirr[q] - plain[q]) / scale);
+    }
+    cr_log_info("mirrored plain vs plain: %.3g", worst);
+    cr_expect(worst <= 1e-12, "mirrored plain path differs by %g", worst);
+    cr_expect(worst > 0.0, "the mirrored path was not taken (no difference at all)");
+    free(plain); free(mirr);
     free_case(&kc);
 }
 
@@ -138,13 +171,16 @@ Test(cpu_kernel, blocks_give_each_initialization_its_own_bits)
  * ~sqrt(2000) ulps more. Relative 1e-12 on the masses and absolute 1e-12 on
  * the conditional means (which are O(1)) leave a margin of 1e3 over what is
  * observed (about 1e-15 on this machine), while an error in the fusion between the two
- * products (a wrong row, chunk or scale) is off by O(1). */
-Test(cpu_kernel, gemm_path_matches_plain_kernel)
+ * products (a wrong row, chunk or scale) is off by O(1). The mirrored path
+ * (antithetic pairs: half the points in each product, psi(p) - psi(-p) in
+ * the second) is held to the same bounds on a mirrored point set. */
+static void check_gemm_against_plain(int mirrored)
 {
     if (!ogem_blas_available()) cr_skip_test("built without BLAS (OGEM_BLAS=OFF or none found)");
-    kernel_case kc = make_case(13, 6, 64, 2000, 0.3);
+    kernel_case kc = make_case(13, 6, 64, 2000, 0.3);   /* 1000 pairs: 7 pair chunks of 128, then 104 */
     const int R = kc.R, n = kc.n, K = kc.K;
-    double *plain = run_case(&kc, 1, 0), *gemm = run_case(&kc, 4, 1), worst_m = 0.0, worst_c = 0.0;
+    if (mirrored) mirror_points(&kc);
+    double *plain = run_case(&kc, 1, 0, 0), *gemm = run_case(&kc, 4, 1, mirrored), worst_m = 0.0, worst_c = 0.0;
     for (int i = 0; i < R * n; i++) worst_m = fmax(worst_m, fabs(gemm[i] - plain[i]));
     for (size_t q = 0; q < (size_t)R * n * K; q++) worst_c = fmax(worst_c, fabs(gemm[R * n + q] - plain[R * n + q]));
     for (int r = 0; r < R; r++) {
@@ -152,10 +188,15 @@ Test(cpu_kernel, gemm_path_matches_plain_kernel)
         cr_expect(fabs(gemm[q] - plain[q]) <= 1e-12 * fabs(plain[q]), "mean_lse of %d: %.17g vs %.17g", r, gemm[q],
                   plain[q]);
     }
-    cr_log_info("GEMM vs plain: log masses %.3g, conditional means %.3g", worst_m, worst_c);
+    cr_log_info("GEMM%s vs plain: log masses %.3g, conditional means %.3g", mirrored ? " (mirrored)" : "", worst_m,
+                worst_c);
     cr_expect(worst_m <= 1e-12, "log masses differ by %g", worst_m);
     cr_expect(worst_c <= 1e-12, "conditional means differ by %g", worst_c);
     cr_expect(worst_c > 0.0 || worst_m > 0.0, "the GEMM path was not taken (no difference at all)");
     free(plain); free(gemm);
     free_case(&kc);
 }
+
+Test(cpu_kernel, gemm_path_matches_plain_kernel) { check_gemm_against_plain(0); }
+
+Test(cpu_kernel, mirrored_gemm_path_matches_plain_kernel) { check_gemm_against_plain(1); }

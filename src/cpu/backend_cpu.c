@@ -89,6 +89,7 @@ static ogem_status eval_sampled(cpu_backend *cb, const ogem_lines *L, ogem_momen
 {
     const int n = L->n, K = L->K, B = ogem_eval_block_size(L->R), nblocks = (L->R + B - 1) / B;
     const int gemm = ogem_eval_use_gemm(n, K, cb->pts.N);
+    const int mirrored = cb->pts.kind == OGEM_EST_MC;   /* antithetic pairs (backend.h) */
     int failed = 0, busy = 0;
     for (int b = 0; b < nblocks; b++) {
         int any = 0;
@@ -115,7 +116,7 @@ static ogem_status eval_sampled(cpu_backend *cb, const ogem_lines *L, ogem_momen
             for (int r = b * B; ok && r < L->R && r < (b + 1) * B; r++)
                 if (!L->active || L->active[r]) rs[nb++] = r;
             if (nb > 0)
-                ogem_eval_lines_block(n, K, nb, rs, L->a, L->c, cb->pts.pt, cb->pts.N, cb->pts.N, NULL, &ws,
+                ogem_eval_lines_block(n, K, nb, rs, L->a, L->c, cb->pts.pt, cb->pts.N, cb->pts.N, mirrored, NULL, &ws,
                                       out->log_mass, out->cond_mean, out->mean_lse);
         }
         ogem_eval_scratch_free(&ws);

@@ -160,16 +160,47 @@ static inline __attribute__((always_inline)) void score_tile(int nc, int K, cons
 }
 
 /* Scores S[i*C + j] = a[i] + <c_i, p_j> for j < cnt rounded up to 16 (PT must
- * hold that many points per dimension). */
+ * hold that many points per dimension); a NULL: the products alone. */
 static void chunk_scores(int n, int K, const double *a, const double *c, const double *PT, long ld, long cnt,
                          double *S)
 {
+    static const double zero[2] = {0.0, 0.0};
     const long C = OGEM_CHUNK, cnt16 = (cnt + 15) & ~15L;
     for (long j = 0; j < cnt16; j += 2 * OGEM_VL) {
         int i = 0;
-        for (; i + 2 <= n; i += 2) score_tile(2, K, a + i, c + (size_t)i * K, PT + j, ld, S + i * C + j);
-        if (i < n) score_tile(1, K, a + i, c + (size_t)i * K, PT + j, ld, S + i * C + j);
+        for (; i + 2 <= n; i += 2) score_tile(2, K, a ? a + i : zero, c + (size_t)i * K, PT + j, ld, S + i * C + j);
+        if (i < n) score_tile(1, K, a ? a + i : zero, c + (size_t)i * K, PT + j, ld, S + i * C + j);
     }
+}
+
+/* Scores of a mirrored pair chunk, the cnt_p points of PT and then their
+ * negations: each product D = <c_i, p_j> once, S[i*C + j] = a[i] + D and
+ * S[i*C + cnt_p + j] = a[i] - D. */
+static void chunk_scores_mirrored(int n, int K, const double *a, const double *c, const double *PT, long ld,
+                                  long cnt_p, double *S)
+{
+    const long C = OGEM_CHUNK;
+    chunk_scores(n, K, NULL, c, PT, ld, cnt_p, S + cnt_p);   /* cnt_p <= C/2: the tiles stay in the row */
+    for (int i = 0; i < n; i++) {
+        double *Si = S + i * C;
+        for (long j = 0; j < cnt_p; j++) {
+            const double dot = Si[cnt_p + j];
+            Si[j] = a[i] + dot;
+            Si[cnt_p + j] = a[i] - dot;
+        }
+    }
+}
+
+/* A mirrored pair chunk's psi row Ei (2 cnt_p values): returns its mass and
+ * leaves psi(p) - psi(-p) in its first cnt_p values, the weights of the
+ * slopes' sums, since psi(p) p + psi(-p) (-p) = (psi(p) - psi(-p)) p. */
+static double fold_mirrored(double *Ei, long cnt_p)
+{
+    double s = 0.0;
+#pragma omp simd reduction(+ : s)
+    for (long j = 0; j < 2 * cnt_p; j++) s += Ei[j];
+    for (long j = 0; j < cnt_p; j++) Ei[j] -= Ei[cnt_p + j];
+    return s;
 }
 
 /* One pass of chunk_sums over the points: for dimensions k .. k+w (w = 2 or
@@ -275,28 +306,80 @@ static void chunk_resp(int n, long cnt, const scratch_view *v, double *S, double
 
 /* One initialization over one chunk, plain path: scores, responsibilities,
  * then the sums of the components with mass two at a time, each merged into
- * its log-scaled sums (m[n], acc[n*(K+1)]). */
+ * its log-scaled sums (m[n], acc[n*(K+1)]). The chunk is the cnt points of
+ * PT, or (cnt_p < cnt) a mirrored pair chunk: its cnt_p points and their
+ * negations, which share the products of the scores and of the sums. */
 static void chunk_one(int n, int K, const double *a, const double *c, const double *PT, long ld, long cnt,
-                      const scratch_view *v, double *m, double *acc, double *lse)
+                      long cnt_p, const scratch_view *v, double *m, double *acc, double *lse)
 {
     const long C = OGEM_CHUNK;
     double *E = v->E, *t = v->t, *sc = v->sc;
     int live[2], nl = 0;
+    const int mirrored = cnt_p < cnt;
 
-    chunk_scores(n, K, a, c, PT, ld, cnt, v->S);
+    if (mirrored)
+        chunk_scores_mirrored(n, K, a, c, PT, ld, cnt_p, v->S);
+    else
+        chunk_scores(n, K, a, c, PT, ld, cnt, v->S);
     chunk_resp(n, cnt, v, v->S, E, sc, lse);
     for (int i = 0; i <= n; i++) {
         if (i < n && ogem_lsum_empty(sc[i])) continue;
         if (i < n) live[nl++] = i;
         if (nl == 0 || (nl == 1 && i < n)) continue;    /* wait for a partner, unless none is left */
+        double mass[2];
+        for (int q = 0; mirrored && q < nl; q++) mass[q] = fold_mirrored(E + live[q] * C, cnt_p);
         if (nl == 2)
-            chunk_sums(2, K, E + live[0] * C, E + live[1] * C, PT, ld, cnt, v->Z, t);
+            chunk_sums(2, K, E + live[0] * C, E + live[1] * C, PT, ld, cnt_p, v->Z, t);
         else
-            chunk_sums(1, K, E + live[0] * C, NULL, PT, ld, cnt, v->Z, t);
-        for (int q = 0; q < nl; q++)
+            chunk_sums(1, K, E + live[0] * C, NULL, PT, ld, cnt_p, v->Z, t);
+        for (int q = 0; q < nl; q++) {
+            if (mirrored) t[q * (K + 1) + K] = mass[q];   /* chunk_sums summed the differences */
             m[live[q]] = ogem_lsum_merge(m[live[q]], acc + (size_t)live[q] * (K + 1), 1, sc[live[q]],
                                          t + q * (K + 1), 1, K + 1);
+        }
         nl = 0;
+    }
+}
+
+/* The GEMM path's sums once the block's responsibilities are in E: the
+ * masses t[i*(K+1) + K] = sum of row i over its cnt psi, then the slopes
+ * t[i*(K+1) + k] = sum_j E'[i, j] p_k[j] over the cnt_p points of PT (one
+ * GEMM) with E' = E, or for a mirrored pair chunk (cnt = 2 cnt_p, psi of the
+ * negated points after cnt_p) E'[i, j] = E[i, j] - E[i, cnt_p + j]; then each
+ * component's chunk sums are merged into its initialization's. */
+static void chunk_gemm_sums(int n, int K, int nb, const double *PT, long ld, long cnt, long cnt_p,
+                            const scratch_view *v, double *const *inits)
+{
+    const long C = OGEM_CHUNK;
+    const int M = nb * n;
+    double *E = v->E, *t = v->t, *sc = v->sc;
+    for (int i = 0; i < M; i++) {
+        double *Ei = E + i * C, s0 = 0.0;
+        if (ogem_lsum_empty(sc[i])) memset(Ei, 0, sizeof(double) * cnt);   /* adds nothing below */
+        if (cnt_p < cnt) {
+            s0 = fold_mirrored(Ei, cnt_p);
+        } else {
+#pragma omp simd reduction(+ : s0)
+            for (long j = 0; j < cnt; j++) s0 += Ei[j];
+        }
+        t[(size_t)i * (K + 1) + K] = s0;
+    }
+    /* column-major: t (K x M, ld K+1) = P (K x cnt_p, ld ld, transposed) E'^T (cnt_p x M, ld C) */
+    ogem_dgemm('T', 'N', K, M, (int)cnt_p, 1.0, PT, ld, E, C, 0.0, t, K + 1);
+    for (int i = 0; i < M; i++) {
+        double *m = inits[i / n], *acc = m + n;
+        const int ii = i % n;
+        m[ii] = ogem_lsum_merge(m[ii], acc + (size_t)ii * (K + 1), 1, sc[i], t + (size_t)i * (K + 1), 1, K + 1);
+    }
+}
+
+/* Each initialization's responsibilities over the cnt points scored in S. */
+static void chunk_gemm_resp(int n, int K, int nb, long cnt, const scratch_view *v, double *const *inits)
+{
+    const long C = OGEM_CHUNK;
+    for (int q = 0; q < nb; q++) {
+        double *lse = inits[q] + n + (size_t)n * (K + 1);
+        chunk_resp(n, cnt, v, v->S + (size_t)q * n * C, v->E + (size_t)q * n * C, v->sc + q * n, lse);
     }
 }
 
@@ -308,36 +391,47 @@ static void chunk_gemm(int n, int K, int nb, const double *PT, long ld, long cnt
 {
     const long C = OGEM_CHUNK;
     const int M = nb * n;
-    double *S = v->S, *E = v->E, *t = v->t, *sc = v->sc;
+    double *S = v->S;
     const double *ab = v->G + (size_t)M * K;   /* the block's a, after its slopes */
 
     for (int i = 0; i < M; i++)
         for (long j = 0; j < cnt; j++) S[i * C + j] = ab[i];
     /* column-major: S^T (cnt x M, ld C) += P^T (cnt x K, ld ld) G^T (K x M, ld K) */
     ogem_dgemm('N', 'N', (int)cnt, M, K, 1.0, PT, ld, v->G, K, 1.0, S, C);
-    for (int q = 0; q < nb; q++) {
-        double *lse = inits[q] + n + (size_t)n * (K + 1);
-        chunk_resp(n, cnt, v, S + (size_t)q * n * C, E + (size_t)q * n * C, sc + q * n, lse);
-    }
+    chunk_gemm_resp(n, K, nb, cnt, v, inits);
+    chunk_gemm_sums(n, K, nb, PT, ld, cnt, cnt, v, inits);
+}
+
+/* The GEMM path over a mirrored pair chunk: the cnt_p points of PT and their
+ * negations (mc's antithetic pairs) as one chunk of 2 cnt_p points. The
+ * negated points' scores a - <c, p> come from the same product D = G P as
+ * a + <c, p>, and their sums fold into the same second product, so both
+ * GEMMs run over half the points. */
+static void chunk_gemm_mirrored(int n, int K, int nb, const double *PT, long ld, long cnt_p,
+                                const scratch_view *v, double *const *inits)
+{
+    const long C = OGEM_CHUNK;
+    const int M = nb * n;
+    double *S = v->S;
+    const double *ab = v->G + (size_t)M * K;
+
+    /* column-major: D^T (cnt_p x M, ld C) = P^T G^T, in the second cnt_p slots of each row */
+    ogem_dgemm('N', 'N', (int)cnt_p, M, K, 1.0, PT, ld, v->G, K, 0.0, S + cnt_p, C);
     for (int i = 0; i < M; i++) {
-        double *Ei = E + i * C, s0 = 0.0;
-        if (ogem_lsum_empty(sc[i])) memset(Ei, 0, sizeof(double) * cnt);   /* adds nothing below */
-#pragma omp simd reduction(+ : s0)
-        for (long j = 0; j < cnt; j++) s0 += Ei[j];
-        t[(size_t)i * (K + 1) + K] = s0;
+        double *Si = S + i * C;
+        for (long j = 0; j < cnt_p; j++) {
+            const double dot = Si[cnt_p + j];
+            Si[j] = ab[i] + dot;
+            Si[cnt_p + j] = ab[i] - dot;
+        }
     }
-    /* column-major: t (K x M, ld K+1) = P (K x cnt, ld ld, transposed) E^T (cnt x M, ld C) */
-    ogem_dgemm('T', 'N', K, M, (int)cnt, 1.0, PT, ld, E, C, 0.0, t, K + 1);
-    for (int i = 0; i < M; i++) {
-        double *m = inits[i / n], *acc = m + n;
-        const int ii = i % n;
-        m[ii] = ogem_lsum_merge(m[ii], acc + (size_t)ii * (K + 1), 1, sc[i], t + (size_t)i * (K + 1), 1, K + 1);
-    }
+    chunk_gemm_resp(n, K, nb, 2 * cnt_p, v, inits);
+    chunk_gemm_sums(n, K, nb, PT, ld, 2 * cnt_p, cnt_p, v, inits);
 }
 
 void ogem_eval_lines_block(int n, int K, int nb, const int *rs, const double *a, const double *c,
-                           const double *pts, long ldp, long P, const double *logw, ogem_eval_scratch *ws,
-                           double *log_mass, double *cond_mean, double *mean_lse)
+                           const double *pts, long ldp, long P, int mirrored, const double *logw,
+                           ogem_eval_scratch *ws, double *log_mass, double *cond_mean, double *mean_lse)
 {
     const long C = OGEM_CHUNK;
     const scratch_view v = view(ws);
@@ -356,13 +450,16 @@ void ogem_eval_lines_block(int n, int K, int nb, const int *rs, const double *a,
             memcpy(ab + (size_t)q * n, a + r * n, sizeof(double) * n);
         }
     }
-    for (long base = 0; base < P; base += C) {
-        const long cnt = P - base < C ? P - base : C;
+    /* Mirrored points: pair chunks of C/2 points of the first half with
+     * their negations (mc's points, whose weights are equal: logw NULL). */
+    const long half = mirrored && !logw ? P / 2 : 0, span = half ? half : P, step = half ? C / 2 : C;
+    for (long base = 0; base < span; base += step) {
+        const long cnt_src = span - base < step ? span - base : step, cnt = half ? 2 * cnt_src : cnt_src;
         const double *PT = pts + base;           /* dimension k of point j: PT[k * ld + j] */
         long ld = ldp;
-        if (!gemm && cnt % 16) {                 /* the scores read whole tiles of sixteen */
+        if (!gemm && cnt_src % 16) {             /* the scores read whole tiles of sixteen */
             for (int k = 0; k < K; k++)
-                for (long j = 0; j < C; j++) v.PB[k * C + j] = j < cnt ? PT[k * ldp + j] : 0.0;
+                for (long j = 0; j < C; j++) v.PB[k * C + j] = j < cnt_src ? PT[k * ldp + j] : 0.0;
             PT = v.PB;
             ld = C;
         }
@@ -372,13 +469,16 @@ void ogem_eval_lines_block(int n, int K, int nb, const int *rs, const double *a,
             wsum += v.W[j];
         }
         if (gemm) {
-            chunk_gemm(n, K, nb, PT, ld, cnt, &v, inits);
+            if (half)
+                chunk_gemm_mirrored(n, K, nb, PT, ld, cnt_src, &v, inits);
+            else
+                chunk_gemm(n, K, nb, PT, ld, cnt, &v, inits);
             continue;
         }
         for (int q = 0; q < nb; q++) {
             const size_t r = (size_t)rs[q];
             double *m = inits[q], *acc = m + n, *lse = acc + (size_t)n * (K + 1);
-            chunk_one(n, K, a + r * n, c + r * n * K, PT, ld, cnt, &v, m, acc, lse);
+            chunk_one(n, K, a + r * n, c + r * n * K, PT, ld, cnt, cnt_src, &v, m, acc, lse);
         }
     }
 
@@ -401,7 +501,7 @@ void ogem_eval_lines(int n, int K, const double *a, const double *c,
                      double *log_mass, double *cond_mean, double *mean_lse)
 {
     static const int zero = 0;
-    ogem_eval_lines_block(n, K, 1, &zero, a, c, pts, ldp, P, logw, ws, log_mass, cond_mean, mean_lse);
+    ogem_eval_lines_block(n, K, 1, &zero, a, c, pts, ldp, P, 0, logw, ws, log_mass, cond_mean, mean_lse);
 }
 
 int ogem_eval_block_size(int R)

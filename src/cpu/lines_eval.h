@@ -63,9 +63,16 @@ int ogem_eval_use_gemm(int n, int K, long P);
  * are two BLAS products over the block per chunk of points, with the
  * log-sum-exp and the log-scaled sums of lines_eval.c between them: the same
  * chunks and merges, products summed in the BLAS's order, which depends on
- * the block's shape (nb) but not on where the block lies. */
+ * the block's shape (nb) but not on where the block lies.
+ * mirrored (with logw NULL): the points are antithetic pairs, point P/2 + j
+ * the negation of point j (P even; mc's points, backend.h). Only the first
+ * half is read: each chunk holds C/2 points and their negations, whose
+ * scores a -/+ <c, p> share one product and whose sums fold into one,
+ * (psi(p) - psi(-p)) p, so the products run over half the points. Results
+ * differ from the unmirrored kernel's in the last bits; blocking still
+ * changes none on the plain path. */
 void ogem_eval_lines_block(int n, int K, int nb, const int *rs, const double *a, const double *c,
-                           const double *pts, long ldp, long P, const double *logw, ogem_eval_scratch *ws,
-                           double *log_mass, double *cond_mean, double *mean_lse);
+                           const double *pts, long ldp, long P, int mirrored, const double *logw,
+                           ogem_eval_scratch *ws, double *log_mass, double *cond_mean, double *mean_lse);
 
 #endif
