@@ -245,11 +245,13 @@ static inline __attribute__((always_inline)) void chunk_sums(int nc, int K, cons
  * sc[i] to the scale (0, the log, or -inf for a component without mass in
  * this chunk). W, LW, MX, SUM and L are the chunk's weights and per-point
  * work space. */
-static void chunk_resp(int n, long cnt, const scratch_view *v, double *S, double *E, double *sc, double *lse)
+static void chunk_resp(int n, long cnt, const scratch_view *v, double *restrict S, double *restrict E, double *sc,
+                       double *lse)
 {
     const long C = OGEM_CHUNK;
-    double *MX = v->MX, *SUM = v->SUM, *L = v->L;
-    const double *W = v->W, *LW = v->LW;
+    /* separate rows of the scratch (restrict: no loop needs an overlap test) */
+    double *restrict MX = v->MX, *restrict SUM = v->SUM, *restrict L = v->L;
+    const double *restrict W = v->W, *restrict LW = v->LW;
 
     /* log-sum-exp per point */
     for (long j = 0; j < cnt; j++) { MX[j] = S[j]; SUM[j] = 0.0; }
@@ -273,7 +275,7 @@ static void chunk_resp(int n, long cnt, const scratch_view *v, double *S, double
      * doubt that the largest log(w psi) is above OGEM_RESCALE_BELOW, the
      * common case, without a pass in logs; else the logs decide. */
     for (int i = 0; i < n; i++) {
-        double *Si = S + i * C, *Ei = E + i * C, pmax = 0.0, cmax = OGEM_LOG_ZERO;
+        double *restrict Si = S + i * C, *restrict Ei = E + i * C, pmax = 0.0, cmax = OGEM_LOG_ZERO;
 #pragma omp simd reduction(max : pmax)
         for (long j = 0; j < cnt; j++) {
             Ei[j] *= SUM[j];
