@@ -13,16 +13,26 @@
  * (ogem_eval_lines_block); each initialization's arithmetic is the same as on
  * its own, in the same order, so blocking changes speed, never bits.
  *
+ * This file is compiled with -ffp-contract=fast (CMakeLists.txt): on a target
+ * with fused multiply-add (FMA) each product that feeds an add (scores, sums,
+ * the log-sum-exp's weights, the merges) becomes one instruction with one
+ * rounding; ogem_exp_nonpos and ogem_log_ge1 fuse explicitly. Which operations
+ * fuse is decided at compile time, and every initialization, block and
+ * thread runs the same code, so a binary stays bitwise reproducible and
+ * independent of blocking and thread count; builds for different targets
+ * (with or without FMA, or other vector widths) differ in the last bits.
+ *
  * The scores are written with GCC/Clang vector types (OGEM_VL points per
  * vector): element-wise operations round exactly like the scalar ones, so the
  * order of operations per point is spelled out (a, then each group of four
- * dimensions summed left to right, then the remaining dimensions one by one)
- * while each score stays in a register over all K dimensions.
+ * dimensions summed left to right, then the remaining dimensions one by one;
+ * with FMA each add absorbs one of its products) while each score stays in a
+ * register over all K dimensions.
  *
  * The reductions carry `omp simd reduction` so the compiler may split them into
  * vector lanes (without it, strict IEEE order forces one scalar add per point).
  * The split is fixed at compile time, so results stay bitwise reproducible.
- * Each reduction loop carries the sums of two components over up to four
+ * Each reduction loop carries the sums of two components over up to five
  * dimensions (the masses with the first ones, missing dimensions reading a
  * row of zeros), so that no loop waits on the latency of a single chain of
  * adds and each point load serves two products; each sum is still the same
@@ -56,7 +66,8 @@ typedef double ogem_vdu __attribute__((vector_size(OGEM_VL * sizeof(double)), al
 
 /* Scratch layout, in doubles (C = OGEM_CHUNK, rows = n, or nb*n for the
  * GEMM path, which scores the whole block at once):
- * S[rows*C] scores, then log psi; E[rows*C] exp, then psi;
+ * S[rows*C] scores (then log(w psi), in a chunk that tests its scale in logs);
+ * E[rows*C] exp, then psi;
  * MX, SUM, L, W, LW, Z[C] (Z: zeros); PB[K*C] a last chunk padded to a
  * multiple of sixteen points; t[rows*(K+1)] chunk sums (two components' for
  * the plain path, the block's for the GEMM path); sc[rows] the chunk's scale
@@ -203,42 +214,46 @@ static double fold_mirrored(double *Ei, long cnt_p)
     return s;
 }
 
-/* One pass of chunk_sums over the points: for dimensions k .. k+w (w = 2 or
- * 4; dimensions past K read the zero row Z) and, when `mass`, the masses.
+/* One pass of chunk_sums over the points: for dimensions k .. k+w (w <= 5;
+ * dimensions past K read the zero row Z) and, when `mass`, the masses.
  * nc, w and mass are constants once inlined, and the sums they leave unused
  * are dead code, so each use compiles to a loop with only its own sums. */
 static inline __attribute__((always_inline)) void sums_pass(int nc, int w, int mass, int K, int k, const double *E0,
                                                            const double *E1, const double *PT, long ld, long cnt,
                                                            const double *Z, double *t)
 {
-    const double *p0 = k < K ? PT + k * ld : Z, *p1 = k + 1 < K ? p0 + ld : Z;
-    const double *p2 = k + 2 < K ? p0 + 2 * ld : Z, *p3 = k + 3 < K ? p0 + 3 * ld : Z;
-    double s0 = 0.0, a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, s1 = 0.0, b0 = 0.0, b1 = 0.0, b2 = 0.0, b3 = 0.0;
-#pragma omp simd reduction(+ : s0, a0, a1, a2, a3, s1, b0, b1, b2, b3)
+    const double *p[5];
+    for (int h = 0; h < 5; h++) p[h] = h < w && k + h < K ? PT + (k + h) * ld : Z;
+    double s0 = 0.0, a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, a4 = 0.0;
+    double s1 = 0.0, b0 = 0.0, b1 = 0.0, b2 = 0.0, b3 = 0.0, b4 = 0.0;
+    const double *p0 = p[0], *p1 = p[1], *p2 = p[2], *p3 = p[3], *p4 = p[4];
+#pragma omp simd reduction(+ : s0, a0, a1, a2, a3, a4, s1, b0, b1, b2, b3, b4)
     for (long j = 0; j < cnt; j++) {
         s0 += E0[j];
         a0 += E0[j] * p0[j];
         a1 += E0[j] * p1[j];
         a2 += E0[j] * p2[j];
         a3 += E0[j] * p3[j];
+        a4 += E0[j] * p4[j];
         s1 += E1[j];
         b0 += E1[j] * p0[j];
         b1 += E1[j] * p1[j];
         b2 += E1[j] * p2[j];
         b3 += E1[j] * p3[j];
+        b4 += E1[j] * p4[j];
     }
-    const double u[2][5] = {{a0, a1, a2, a3, s0}, {b0, b1, b2, b3, s1}};
+    const double u[2][6] = {{a0, a1, a2, a3, a4, s0}, {b0, b1, b2, b3, b4, s1}};
     for (int q = 0; q < nc; q++) {
         for (int h = 0; h < w && k + h < K; h++) t[q * (K + 1) + k + h] = u[q][h];
-        if (mass) t[q * (K + 1) + K] = u[q][4];
+        if (mass) t[q * (K + 1) + K] = u[q][5];
     }
 }
 
 /* For the NC = 1 or 2 (a constant once inlined) components whose psi are E0
  * and E1: t[q*(K+1) + k] = sum_j Eq[j] * p_k[j] for k < K and
  * t[q*(K+1) + K] = sum_j Eq[j], j < cnt. Two components share each point
- * load; the masses ride along with the first dimensions; a last group of one
- * or two dimensions is a pass of two. */
+ * load; the masses ride along with the first dimensions; passes of five
+ * dimensions, then one of the rest. */
 static inline __attribute__((always_inline)) void chunk_sums(int nc, int K, const double *E0, const double *E1,
                                                             const double *PT, long ld, long cnt, const double *Z,
                                                             double *t)
@@ -248,10 +263,10 @@ static inline __attribute__((always_inline)) void chunk_sums(int nc, int K, cons
         sums_pass(nc, 2, 1, K, 0, E0, E1, PT, ld, cnt, Z, t);
         return;
     }
-    sums_pass(nc, 4, 1, K, 0, E0, E1, PT, ld, cnt, Z, t);
-    int k = 4;
-    for (; k + 2 < K; k += 4) sums_pass(nc, 4, 0, K, k, E0, E1, PT, ld, cnt, Z, t);
-    if (k < K) sums_pass(nc, 2, 0, K, k, E0, E1, PT, ld, cnt, Z, t);
+    sums_pass(nc, 5, 1, K, 0, E0, E1, PT, ld, cnt, Z, t);
+    int k = 5;
+    for (; k + 3 < K; k += 5) sums_pass(nc, 5, 0, K, k, E0, E1, PT, ld, cnt, Z, t);
+    if (k < K) sums_pass(nc, 3, 0, K, k, E0, E1, PT, ld, cnt, Z, t);
 }
 
 /* One initialization's responsibilities over one chunk, from its scores S
@@ -261,11 +276,13 @@ static inline __attribute__((always_inline)) void chunk_sums(int nc, int K, cons
  * sc[i] to the scale (0, the log, or -inf for a component without mass in
  * this chunk). W, LW, MX, SUM and L are the chunk's weights and per-point
  * work space. */
-static void chunk_resp(int n, long cnt, const scratch_view *v, double *S, double *E, double *sc, double *lse)
+static void chunk_resp(int n, long cnt, const scratch_view *v, double *restrict S, double *restrict E, double *sc,
+                       double *lse)
 {
     const long C = OGEM_CHUNK;
-    double *MX = v->MX, *SUM = v->SUM, *L = v->L;
-    const double *W = v->W, *LW = v->LW;
+    /* separate rows of the scratch (restrict: no loop needs an overlap test) */
+    double *restrict MX = v->MX, *restrict SUM = v->SUM, *restrict L = v->L;
+    const double *restrict W = v->W, *restrict LW = v->LW;
 
     /* log-sum-exp per point */
     for (long j = 0; j < cnt; j++) { MX[j] = S[j]; SUM[j] = 0.0; }
@@ -284,18 +301,26 @@ static void chunk_resp(int n, long cnt, const scratch_view *v, double *S, double
 #pragma omp simd reduction(+ : lse_chunk)
     for (long j = 0; j < cnt; j++) lse_chunk += W[j] * L[j];
     *lse += lse_chunk;
-    /* per component: psi, or psi rescaled, and the chunk's scale */
+    /* per component: psi, or psi rescaled, and the chunk's scale. First
+     * psi = E * (w / sum) and its largest value: one that large leaves no
+     * doubt that the largest log(w psi) is above OGEM_RESCALE_BELOW, the
+     * common case, without a pass in logs; else the logs decide. */
     for (int i = 0; i < n; i++) {
-        double *Si = S + i * C, *Ei = E + i * C, cmax = OGEM_LOG_ZERO;
+        double *restrict Si = S + i * C, *restrict Ei = E + i * C, pmax = 0.0, cmax = OGEM_LOG_ZERO;
+#pragma omp simd reduction(max : pmax)
+        for (long j = 0; j < cnt; j++) {
+            Ei[j] *= SUM[j];
+            pmax = Ei[j] > pmax ? Ei[j] : pmax;
+        }
+        sc[i] = 0.0;
+        if (pmax >= OGEM_PLAIN_PSI_MIN) continue;
 #pragma omp simd reduction(max : cmax)
         for (long j = 0; j < cnt; j++) {
             Si[j] = Si[j] - L[j] + LW[j];     /* log(w psi) */
             cmax = Si[j] > cmax ? Si[j] : cmax;
         }
-        if (cmax >= OGEM_RESCALE_BELOW) {
-            for (long j = 0; j < cnt; j++) Ei[j] *= SUM[j];
-            sc[i] = 0.0;
-        } else if (!ogem_lsum_empty(cmax)) {
+        if (cmax >= OGEM_RESCALE_BELOW) continue;
+        if (!ogem_lsum_empty(cmax)) {
             for (long j = 0; j < cnt; j++) Ei[j] = ogem_exp_nonpos(Si[j] - cmax);
             sc[i] = cmax;
         } else {

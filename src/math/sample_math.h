@@ -30,60 +30,81 @@ OGEM_HD double ogem_lse(const double *s, int n)
     return mx + log(acc);
 }
 
+/* a * b + c with one rounding where the target fuses it in hardware (CUDA
+ * devices; hosts compiled with FMA, e.g. -march=native or x86-64-v3), else
+ * with two: fma() in software is slow, so a generic build keeps the plain
+ * multiply and add. Either way the choice is fixed per binary. */
+#if defined(__CUDA_ARCH__) || defined(__FMA__)
+#define OGEM_MADD(a, b, c) fma(a, b, c)
+#else
+#define OGEM_MADD(a, b, c) ((a) * (b) + (c))
+#endif
+
 /* exp(x) for x <= 0, branch-free so that compilers vectorise it: Cody-Waite
- * reduction x = j ln2 + r, |r| <= ln2/2, a degree-13 Taylor polynomial
- * (truncation error < 4e-18, so about 1 ulp overall), and 2^j built in the
- * exponent bits. Results below exp(-708) (the normal range) are flushed to 0
- * and exp(-inf) = 0; NaN propagates. Used by the CPU reference's hot loop. */
+ * reduction x = j ln2 + r, |r| <= ln2/2 (ln2hi has 21 trailing zero bits, so
+ * j ln2hi and x - j ln2hi are exact for |j| <= 1022); a degree-12 polynomial
+ * in Horner form, 1 + r + r^2 q(r) with q a Chebyshev fit of
+ * (e^r - 1 - r) / r^2 (relative truncation error < 4e-19, one degree less
+ * than Taylor needs); and 2^j built in the exponent bits: the low bits of
+ * t = x log2e + 1.5 * 2^52 hold j, so no double-to-integer conversion is
+ * needed (AVX2 has none for vectors of doubles). Within 1.15 ulp of exp
+ * (tests/test_kernel_math.c). Results below exp(-708) (the normal range) are
+ * flushed to 0 and exp(-inf) = 0; NaN propagates. Used by the CPU
+ * reference's hot loop. */
 OGEM_HD double ogem_exp_nonpos(double x)
 {
     const double log2e = 1.4426950408889634074, ln2hi = 6.93147180369123816490e-01,
                  ln2lo = 1.90821492927058770002e-10, shifter = 6755399441055744.0; /* 1.5 * 2^52 */
-    double xc = x < -708.0 ? -708.0 : x;
-    double t = xc * log2e + shifter;
-    double j = t - shifter;                              /* round to nearest integer */
-    double r = (xc - j * ln2hi) - j * ln2lo;
-    double p = 1.0 / 6227020800.0;
-    p = p * r + 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    union { double d; int64_t i; } u;
-    u.i = ((int64_t)j + 1023) << 52;                     /* 2^j, j in [-1022, 0] */
-    double y = p * u.d;
-    return x < -708.0 ? 0.0 : (x != x ? x : y);
+    const double xc = x < -708.0 ? -708.0 : x;
+    const double t = OGEM_MADD(xc, log2e, shifter);
+    const double j = t - shifter;                        /* round to nearest integer */
+    const double r = OGEM_MADD(j, -ln2lo, OGEM_MADD(j, -ln2hi, xc));
+    double p = 2.0914679376583935e-09;
+    p = OGEM_MADD(p, r, 2.5105206373957011e-08);
+    p = OGEM_MADD(p, r, 2.7557273661348637e-07);
+    p = OGEM_MADD(p, r, 2.7557255425746435e-06);
+    p = OGEM_MADD(p, r, 2.4801587325533363e-05);
+    p = OGEM_MADD(p, r, 1.9841269874800493e-04);
+    p = OGEM_MADD(p, r, 1.3888888888883752e-03);
+    p = OGEM_MADD(p, r, 8.3333333333261411e-03);
+    p = OGEM_MADD(p, r, 4.1666666666666671e-02);
+    p = OGEM_MADD(p, r, 1.6666666666666671e-01);
+    p = OGEM_MADD(p, r, 0.5);
+    p = OGEM_MADD(p, r, 1.0);
+    p = OGEM_MADD(p, r, 1.0);
+    union { double d; uint64_t i; } u, s;
+    u.d = t;                                             /* bits: those of 1.5 * 2^52, plus j */
+    /* 2^j, j in [-1022, 0], or +0 to flush x < -708. The flush masks bits
+     * rather than choosing between results: GCC would move the arithmetic
+     * into the branch that uses it, and then not vectorise it without the
+     * masks of AVX-512. A NaN x made p NaN already. */
+    s.i = ((u.i + 1023) << 52) & (x < -708.0 ? 0 : ~(uint64_t)0);
+    return p * s.d;
 }
 
 /* log(x) for finite x >= 1 (the sums of exponentials it is used on lie in
  * [1, n]), branch-free so that it vectorises: x = 2^e f with f in
  * [sqrt(1/2), sqrt(2)), then log f = 2 atanh(s), s = (f - 1) / (f + 1),
- * |s| <= 0.1716, by its odd series to s^25 (truncation < 1e-19): about 1 ulp. */
+ * |s| <= 0.1716, by its odd series to s^25 (truncation < 1e-19): within 3 ulp
+ * (tests/test_kernel_math.c; the relative error of a log near 0). e and f
+ * are made in the integer bits (e as the double 2^52 + e, minus 2^52), for
+ * the same reasons as the flush of ogem_exp_nonpos and its 2^j. */
 OGEM_HD double ogem_log_ge1(double x)
 {
-    union { double d; int64_t i; } u;
+    const uint64_t sqrt2 = 0x6A09E667F3BCDull;              /* the fraction bits of sqrt(2) */
+    union { double d; uint64_t i; } u, eb;
     u.d = x;
-    int64_t e = ((u.i >> 52) & 0x7FF) - 1023;
-    u.i = (u.i & 0x000FFFFFFFFFFFFFll) | 0x3FF0000000000000ll;   /* f in [1, 2) */
-    double f = u.d;
-    int big = f > 1.4142135623730950488;
-    f = big ? 0.5 * f : f;
-    double ed = (double)(e + big);
-    double s = (f - 1.0) / (f + 1.0), s2 = s * s;
+    const uint64_t frac = u.i & 0x000FFFFFFFFFFFFFull, big = frac > sqrt2;
+    eb.i = ((u.i >> 52) + big) | 0x4330000000000000ull;   /* 2^52 + biased e (x > 0) */
+    u.i = frac | (0x3FF0000000000000ull - (big << 52));     /* f in [1, sqrt 2] or (sqrt 1/2, 1) */
+    const double f = u.d, ed = eb.d - (4503599627370496.0 + 1023.0);
+    const double s = (f - 1.0) / (f + 1.0), s2 = s * s;
     double p = 1.0 / 25;
-    p = p * s2 + 1.0 / 23; p = p * s2 + 1.0 / 21; p = p * s2 + 1.0 / 19;
-    p = p * s2 + 1.0 / 17; p = p * s2 + 1.0 / 15; p = p * s2 + 1.0 / 13;
-    p = p * s2 + 1.0 / 11; p = p * s2 + 1.0 / 9;  p = p * s2 + 1.0 / 7;
-    p = p * s2 + 1.0 / 5;  p = p * s2 + 1.0 / 3;  p = p * s2 + 1.0;
-    return ed * 6.93147180559945309417e-01 + 2.0 * s * p;
+    p = OGEM_MADD(p, s2, 1.0 / 23); p = OGEM_MADD(p, s2, 1.0 / 21); p = OGEM_MADD(p, s2, 1.0 / 19);
+    p = OGEM_MADD(p, s2, 1.0 / 17); p = OGEM_MADD(p, s2, 1.0 / 15); p = OGEM_MADD(p, s2, 1.0 / 13);
+    p = OGEM_MADD(p, s2, 1.0 / 11); p = OGEM_MADD(p, s2, 1.0 / 9);  p = OGEM_MADD(p, s2, 1.0 / 7);
+    p = OGEM_MADD(p, s2, 1.0 / 5);  p = OGEM_MADD(p, s2, 1.0 / 3);  p = OGEM_MADD(p, s2, 1.0);
+    return OGEM_MADD(ed, 6.93147180559945309417e-01, 2.0 * s * p);
 }
 
 /* Chunks whose largest log-responsibility for a component is at least this use
@@ -92,6 +113,11 @@ OGEM_HD double ogem_log_ge1(double x)
  * values flushed in a plain chunk are below exp(-48) of its largest one: less
  * than 1e-18 relative even for a full chunk. */
 #define OGEM_RESCALE_BELOW (-660.0)
+/* A psi at least this large (2^-950 = e^-658.5) has its log surely above
+ * OGEM_RESCALE_BELOW: psi and its log, each computed in doubles, agree far
+ * closer than the margin of e^1.5 (tests/test_kernel_math.c). The CPU kernel
+ * tests psi against it and falls back to the logs only below it. */
+#define OGEM_PLAIN_PSI_MIN 0x1p-950
 
 /* ---- random numbers ------------------------------------------------------ */
 
