@@ -3,9 +3,11 @@
  *
  * Points live on the device (gpu_internal.cuh's SoA layout) and are drawn
  * there by cuRAND's host API generating into device memory (a generator made
- * by curandCreateGenerator; the CPU backend makes the same one with
- * curandCreateGeneratorHost), following backend.h's sampling plan exactly as
- * the CPU backend does, so both see the same samples:
+ * by curandCreateGenerator; the CPU backend computes the numbers of the same
+ * generator on the host, src/cpu/philox_normal.c), following backend.h's
+ * sampling plan exactly as the CPU backend does, so both see the same
+ * samples (bit for bit where cuRAND's device and host Box-Muller agree: see
+ * README, GPU backend):
  *   mc     Philox4_32_10, ordering OGEM_CURAND_ORDERING (LEGACY: the one
  *          cuRAND keeps across releases); steps in groups of
  *          G = ogem_mc_group_steps(N, K), one draw of G * ogem_mc_draw_count

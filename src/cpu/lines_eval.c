@@ -13,6 +13,12 @@
  * (ogem_eval_lines_block); each initialization's arithmetic is the same as on
  * its own, in the same order, so blocking changes speed, never bits.
  *
+ * mc's points are antithetic pairs (backend.h: point P/2 + j = -point j), and
+ * with `mirrored` only the first half is read: a pair chunk holds C/2 points
+ * and their negations, whose scores a -/+ <c, p> share one product and whose
+ * slopes' sums fold into one, (psi(p) - psi(-p)) p (fold_mirrored). That
+ * halves the products of both paths; the log-sum-exp still sees every point.
+ *
  * This file is compiled with -ffp-contract=fast (CMakeLists.txt): on a target
  * with fused multiply-add (FMA) each product that feeds an add (scores, sums,
  * the log-sum-exp's weights, the merges) becomes one instruction with one
