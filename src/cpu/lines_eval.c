@@ -190,15 +190,13 @@ static void chunk_scores(int n, int K, const double *a, const double *c, const d
     }
 }
 
-/* Scores of a mirrored pair chunk, the cnt_p points of PT and then their
- * negations: each product D = <c_i, p_j> once, S[i*C + j] = a[i] + D and
+/* Rows i < rows of a mirrored pair chunk's scores, holding the products
+ * D = <c_i, p_j> after their first cnt_p slots: S[i*C + j] = a[i] + D,
  * S[i*C + cnt_p + j] = a[i] - D. */
-static void chunk_scores_mirrored(int n, int K, const double *a, const double *c, const double *PT, long ld,
-                                  long cnt_p, double *S)
+static void unfold_mirrored_scores(int rows, const double *a, long cnt_p, double *S)
 {
     const long C = OGEM_CHUNK;
-    chunk_scores(n, K, NULL, c, PT, ld, cnt_p, S + cnt_p);   /* cnt_p <= C/2: the tiles stay in the row */
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < rows; i++) {
         double *Si = S + i * C;
         for (long j = 0; j < cnt_p; j++) {
             const double dot = Si[cnt_p + j];
@@ -206,6 +204,15 @@ static void chunk_scores_mirrored(int n, int K, const double *a, const double *c
             Si[cnt_p + j] = a[i] - dot;
         }
     }
+}
+
+/* Scores of a mirrored pair chunk, the cnt_p points of PT and then their
+ * negations: each product D = <c_i, p_j> once. */
+static void chunk_scores_mirrored(int n, int K, const double *a, const double *c, const double *PT, long ld,
+                                  long cnt_p, double *S)
+{
+    chunk_scores(n, K, NULL, c, PT, ld, cnt_p, S + cnt_p);   /* cnt_p <= C/2: the tiles stay in the row */
+    unfold_mirrored_scores(n, a, cnt_p, S);
 }
 
 /* A mirrored pair chunk's psi row Ei (2 cnt_p values): returns its mass and
@@ -448,14 +455,7 @@ static void chunk_gemm_mirrored(int n, int K, int nb, const double *PT, long ld,
 
     /* column-major: D^T (cnt_p x M, ld C) = P^T G^T, in the second cnt_p slots of each row */
     ogem_dgemm('N', 'N', (int)cnt_p, M, K, 1.0, PT, ld, v->G, K, 0.0, S + cnt_p, C);
-    for (int i = 0; i < M; i++) {
-        double *Si = S + i * C;
-        for (long j = 0; j < cnt_p; j++) {
-            const double dot = Si[cnt_p + j];
-            Si[j] = ab[i] + dot;
-            Si[cnt_p + j] = ab[i] - dot;
-        }
-    }
+    unfold_mirrored_scores(M, ab, cnt_p, S);
     chunk_gemm_resp(n, K, nb, 2 * cnt_p, v, inits);
     chunk_gemm_sums(n, K, nb, PT, ld, 2 * cnt_p, cnt_p, v, inits);
 }
