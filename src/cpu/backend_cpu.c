@@ -18,8 +18,7 @@
 
 typedef struct cpu_backend {
     ogem_backend base;
-    ogem_host_points pts;
-    int threads;
+    ogem_host_points pts;   /* pts.threads: the backend's threads too */
 } cpu_backend;
 
 static ogem_status cpu_prepare(ogem_backend *b, long step)
@@ -98,7 +97,7 @@ static ogem_status eval_sampled(cpu_backend *cb, const ogem_lines *L, ogem_momen
     }
     /* No more threads than blocks with work: an idle OpenMP thread still
      * costs a wake-up per step. */
-    const int threads = busy < cb->threads ? (busy > 0 ? busy : 1) : cb->threads;
+    const int threads = busy < cb->pts.threads ? (busy > 0 ? busy : 1) : cb->pts.threads;
     const int blas_saved = gemm ? ogem_blas_serial_begin() : 0;
 
 #pragma omp parallel num_threads(threads)
@@ -139,7 +138,7 @@ static ogem_status cpu_eval(ogem_backend *b, const ogem_lines *L, ogem_moments *
      * still costs a wake-up per step, which dominates small exact steps. */
     int active = 0;
     for (int r = 0; r < L->R; r++) active += !L->active || L->active[r];
-    const int threads = active < cb->threads ? (active > 0 ? active : 1) : cb->threads;
+    const int threads = active < cb->pts.threads ? (active > 0 ? active : 1) : cb->pts.threads;
 
 #pragma omp parallel num_threads(threads)
     {
@@ -186,7 +185,7 @@ static void cpu_info(const ogem_backend *b, ogem_solver_info *info)
     info->precision = "double";
     info->gpu_path = "";
     info->peak_device_bytes = 0;
-    info->threads = cb->threads;
+    info->threads = cb->pts.threads;
 }
 
 static void cpu_destroy(ogem_backend *b)
@@ -216,7 +215,6 @@ ogem_status ogem_backend_cpu_create(ogem_backend **out, const ogem_point_spec *s
         free(cb);
         return st;
     }
-    cb->threads = cb->pts.threads;   /* spec->threads, or OpenMP's default */
     cb->base.name = "cpu";
     cb->base.prepare = cpu_prepare;
     cb->base.eval = cpu_eval;

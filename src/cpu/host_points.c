@@ -25,8 +25,9 @@ static ogem_status fail_nomem(char *msg, size_t len)
  * 32 rows of p at a time, not all of them: each row its own page); about
  * 32768 values (256 KB of p, which stays in cache from its computation to
  * its transposition; measured at K = 256 on one thread: pieces of 8192
- * values took 20% longer, of 2^17 no less), but no more than an eighth of the rows, so that two threads
- * balance on small steps too. A function of the shape alone. */
+ * values took 20% longer, of 2^17 no less), but no more than an eighth of
+ * the rows, so that two threads balance on small steps too. A function of
+ * the shape alone. */
 static long piece_rows(long rows, int K)
 {
     const long by_size = 32768 / (32L * K), by_count = (rows + 8 * 32 - 1) / (8 * 32);

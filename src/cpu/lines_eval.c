@@ -411,53 +411,36 @@ static void chunk_gemm_sums(int n, int K, int nb, const double *PT, long ld, lon
     }
 }
 
-/* Each initialization's responsibilities over the cnt points scored in S. */
-static void chunk_gemm_resp(int n, int K, int nb, long cnt, const scratch_view *v, double *const *inits)
-{
-    const long C = OGEM_CHUNK;
-    for (int q = 0; q < nb; q++) {
-        double *lse = inits[q] + n + (size_t)n * (K + 1);
-        chunk_resp(n, cnt, v, v->S + (size_t)q * n * C, v->E + (size_t)q * n * C, v->sc + q * n, lse);
-    }
-}
-
 /* The GEMM path over one chunk for the whole block: S = a + G P (one GEMM),
  * each initialization's responsibilities, then the sums t = E P^T (a second
- * GEMM) and the masses, merged per component. */
-static void chunk_gemm(int n, int K, int nb, const double *PT, long ld, long cnt, const scratch_view *v,
-                       double *const *inits)
+ * GEMM) and the masses, merged per component. The chunk is the cnt points of
+ * PT, or (cnt_p < cnt) a mirrored pair chunk: its cnt_p points and their
+ * negations (mc's antithetic pairs), whose scores a -/+ <c, p> come from one
+ * product D = G P and whose sums fold into one, so both GEMMs run over half
+ * the points. */
+static void chunk_gemm(int n, int K, int nb, const double *PT, long ld, long cnt, long cnt_p,
+                       const scratch_view *v, double *const *inits)
 {
     const long C = OGEM_CHUNK;
     const int M = nb * n;
     double *S = v->S;
     const double *ab = v->G + (size_t)M * K;   /* the block's a, after its slopes */
 
-    for (int i = 0; i < M; i++)
-        for (long j = 0; j < cnt; j++) S[i * C + j] = ab[i];
-    /* column-major: S^T (cnt x M, ld C) += P^T (cnt x K, ld ld) G^T (K x M, ld K) */
-    ogem_dgemm('N', 'N', (int)cnt, M, K, 1.0, PT, ld, v->G, K, 1.0, S, C);
-    chunk_gemm_resp(n, K, nb, cnt, v, inits);
-    chunk_gemm_sums(n, K, nb, PT, ld, cnt, cnt, v, inits);
-}
-
-/* The GEMM path over a mirrored pair chunk: the cnt_p points of PT and their
- * negations (mc's antithetic pairs) as one chunk of 2 cnt_p points. The
- * negated points' scores a - <c, p> come from the same product D = G P as
- * a + <c, p>, and their sums fold into the same second product, so both
- * GEMMs run over half the points. */
-static void chunk_gemm_mirrored(int n, int K, int nb, const double *PT, long ld, long cnt_p,
-                                const scratch_view *v, double *const *inits)
-{
-    const long C = OGEM_CHUNK;
-    const int M = nb * n;
-    double *S = v->S;
-    const double *ab = v->G + (size_t)M * K;
-
-    /* column-major: D^T (cnt_p x M, ld C) = P^T G^T, in the second cnt_p slots of each row */
-    ogem_dgemm('N', 'N', (int)cnt_p, M, K, 1.0, PT, ld, v->G, K, 0.0, S + cnt_p, C);
-    unfold_mirrored_scores(M, ab, cnt_p, S);
-    chunk_gemm_resp(n, K, nb, 2 * cnt_p, v, inits);
-    chunk_gemm_sums(n, K, nb, PT, ld, 2 * cnt_p, cnt_p, v, inits);
+    if (cnt_p < cnt) {
+        /* column-major: D^T (cnt_p x M, ld C) = P^T G^T, in the second cnt_p slots of each row */
+        ogem_dgemm('N', 'N', (int)cnt_p, M, K, 1.0, PT, ld, v->G, K, 0.0, S + cnt_p, C);
+        unfold_mirrored_scores(M, ab, cnt_p, S);
+    } else {
+        for (int i = 0; i < M; i++)
+            for (long j = 0; j < cnt; j++) S[i * C + j] = ab[i];
+        /* column-major: S^T (cnt x M, ld C) += P^T (cnt x K, ld ld) G^T (K x M, ld K) */
+        ogem_dgemm('N', 'N', (int)cnt, M, K, 1.0, PT, ld, v->G, K, 1.0, S, C);
+    }
+    for (int q = 0; q < nb; q++) {
+        double *lse = inits[q] + n + (size_t)n * (K + 1);
+        chunk_resp(n, cnt, v, S + (size_t)q * n * C, v->E + (size_t)q * n * C, v->sc + q * n, lse);
+    }
+    chunk_gemm_sums(n, K, nb, PT, ld, cnt, cnt_p, v, inits);
 }
 
 void ogem_eval_lines_block(int n, int K, int nb, const int *rs, const double *a, const double *c,
@@ -500,10 +483,7 @@ void ogem_eval_lines_block(int n, int K, int nb, const int *rs, const double *a,
             wsum += v.W[j];
         }
         if (gemm) {
-            if (half)
-                chunk_gemm_mirrored(n, K, nb, PT, ld, cnt_src, &v, inits);
-            else
-                chunk_gemm(n, K, nb, PT, ld, cnt, &v, inits);
+            chunk_gemm(n, K, nb, PT, ld, cnt, cnt_src, &v, inits);
             continue;
         }
         for (int q = 0; q < nb; q++) {
